@@ -1,0 +1,822 @@
+//! The sharded keyspace and the lock guard commands run under.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use ahash::RandomState;
+use bytes::Bytes;
+use parking_lot::{Mutex, MutexGuard};
+
+use crate::clock::Now;
+use crate::glob::glob_match;
+use crate::lazyfree::LazyFree;
+use crate::table::{Entry, Table};
+use crate::value::Value;
+
+/// Number of shards; a power of two. Keys map to shards by the top bits of their hash.
+pub const SHARD_COUNT: usize = 256;
+const SHARD_BITS: u32 = SHARD_COUNT.trailing_zeros();
+
+/// Counters kept per shard under its lock (summed for INFO), so hot paths share no cache line.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ShardStats {
+    /// Keys deleted because their expire passed (lazily or by the active cycle).
+    pub expired_keys: u64,
+    /// Successful read lookups (INFO `keyspace_hits`).
+    pub keyspace_hits: u64,
+    /// Failed read lookups (INFO `keyspace_misses`).
+    pub keyspace_misses: u64,
+}
+
+impl std::ops::AddAssign for ShardStats {
+    fn add_assign(&mut self, o: ShardStats) {
+        self.expired_keys += o.expired_keys;
+        self.keyspace_hits += o.keyspace_hits;
+        self.keyspace_misses += o.keyspace_misses;
+    }
+}
+
+/// One shard: a table per db and its counters.
+pub struct Shard {
+    dbs: Box<[Table]>,
+    stats: ShardStats,
+}
+
+impl Shard {
+    fn new(databases: usize) -> Shard {
+        Shard {
+            dbs: (0..databases).map(|_| Table::default()).collect(),
+            stats: ShardStats::default(),
+        }
+    }
+}
+
+/// Per-db summary for INFO keyspace.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DbInfo {
+    /// Number of keys.
+    pub keys: usize,
+    /// Number of keys with an expire.
+    pub expires: usize,
+}
+
+/// Result of one active expire cycle.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ExpireCycleStats {
+    /// Keys sampled.
+    pub sampled: u64,
+    /// Keys deleted.
+    pub expired: u64,
+    /// Whether the cycle stopped because its time budget ran out.
+    pub timed_out: bool,
+}
+
+/// Errors from keyspace operations that a client can observe.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KeyspaceError {
+    /// The db index is out of range. Redis: `ERR DB index is out of range`.
+    #[error("ERR DB index is out of range")]
+    DbOutOfRange,
+    /// A command touched a key that its key specification did not declare (a bug in the
+    /// command table); reported instead of risking a lock-order deadlock.
+    #[error("ERR internal error: key not covered by the command's key specification")]
+    KeyNotLocked,
+}
+
+/// The data store: `databases` numbered dbs spread over [`SHARD_COUNT`] mutex-protected shards.
+pub struct Keyspace {
+    shards: Box<[Mutex<Shard>]>,
+    hasher: RandomState,
+    databases: usize,
+    expire_cursor: AtomicUsize,
+    lazyfree: LazyFree,
+}
+
+impl Keyspace {
+    /// A keyspace with `databases` empty dbs (Redis `databases`, at least 1).
+    pub fn new(databases: usize) -> Keyspace {
+        let databases = databases.max(1);
+        Keyspace {
+            shards: (0..SHARD_COUNT).map(|_| Mutex::new(Shard::new(databases))).collect(),
+            hasher: RandomState::new(),
+            databases,
+            expire_cursor: AtomicUsize::new(0),
+            lazyfree: LazyFree::new(),
+        }
+    }
+
+    /// Number of dbs.
+    pub fn databases(&self) -> usize {
+        self.databases
+    }
+
+    /// Hash of a key with this keyspace's seed.
+    pub fn hash(&self, key: &[u8]) -> u64 {
+        self.hasher.hash_one(key)
+    }
+
+    /// Shard index of a key.
+    pub fn shard_of(&self, key: &[u8]) -> usize {
+        shard_of_hash(self.hash(key))
+    }
+
+    /// Locks the shards of `keys` (ascending order, each once) for a command on those keys.
+    pub fn lock_keys<'a, I, K>(&'a self, keys: I, now: Now) -> Guard<'a>
+    where
+        I: IntoIterator<Item = K>,
+        K: AsRef<[u8]>,
+    {
+        let mut idx: Vec<usize> = keys.into_iter().map(|k| self.shard_of(k.as_ref())).collect();
+        idx.sort_unstable();
+        idx.dedup();
+        self.lock_shards(&idx, now)
+    }
+
+    /// Locks the given shard indexes, which must be sorted and distinct.
+    pub fn lock_shards<'a>(&'a self, sorted: &[usize], now: Now) -> Guard<'a> {
+        let held = sorted.iter().map(|&i| (i, self.shards[i].lock())).collect();
+        Guard::new(self, held, Mode::Keys, now)
+    }
+
+    /// Locks every shard (commands without key specifications inside MULTI, FLUSHALL, SWAPDB).
+    pub fn lock_all(&self, now: Now) -> Guard<'_> {
+        let held = self.shards.iter().enumerate().map(|(i, m)| (i, m.lock())).collect();
+        Guard::new(self, held, Mode::All, now)
+    }
+
+    /// A guard that locks one shard at a time on demand (SCAN, KEYS, DBSIZE outside MULTI):
+    /// each shard is consistent, the whole is not a snapshot.
+    pub fn lock_lazily(&self, now: Now) -> Guard<'_> {
+        Guard::new(self, Vec::new(), Mode::Lazy, now)
+    }
+
+    /// Summed counters of all shards.
+    pub fn stats(&self) -> ShardStats {
+        let mut total = ShardStats::default();
+        for s in self.shards.iter() {
+            total += s.lock().stats;
+        }
+        total
+    }
+
+    /// Resets the counters (CONFIG RESETSTAT).
+    pub fn reset_stats(&self) {
+        for s in self.shards.iter() {
+            s.lock().stats = ShardStats::default();
+        }
+    }
+
+    /// Keys and expires per db (INFO keyspace).
+    pub fn db_info(&self) -> Vec<DbInfo> {
+        let mut out = vec![DbInfo::default(); self.databases];
+        for s in self.shards.iter() {
+            let s = s.lock();
+            for (db, t) in s.dbs.iter().enumerate() {
+                out[db].keys += t.len();
+                out[db].expires += t.volatile_len();
+            }
+        }
+        out
+    }
+
+    /// One run of the active expire cycle (Redis `activeExpireCycle`, slow mode): walks shards
+    /// from where the last run stopped, samples up to 20 volatile keys per db table and deletes
+    /// the expired ones, repeating while more than 10% of a sample was expired, until `budget`
+    /// is spent. `on_expired(db, key)` is called for each deleted key.
+    pub fn active_expire_cycle(
+        &self,
+        now_ms: u64,
+        budget: Duration,
+        mut on_expired: impl FnMut(usize, &Bytes),
+    ) -> ExpireCycleStats {
+        const SAMPLE: usize = 20;
+        let start = Instant::now();
+        let mut stats = ExpireCycleStats::default();
+        let first = self.expire_cursor.load(Ordering::Relaxed) % SHARD_COUNT;
+        for step in 0..SHARD_COUNT {
+            let idx = (first + step) % SHARD_COUNT;
+            if start.elapsed() >= budget {
+                self.expire_cursor.store(idx, Ordering::Relaxed);
+                stats.timed_out = true;
+                return stats;
+            }
+            let mut shard = self.shards[idx].lock();
+            let shard = &mut *shard;
+            for (db, table) in shard.dbs.iter_mut().enumerate() {
+                loop {
+                    let n = table.volatile_len().min(SAMPLE);
+                    if n == 0 {
+                        break;
+                    }
+                    let mut expired = Vec::new();
+                    for _ in 0..n {
+                        if let Some(k) = table.random_volatile() {
+                            let h = self.hasher.hash_one(&k[..]);
+                            if let Some(e) = table.get(h, k) {
+                                if e.expire_ms().is_some_and(|t| t <= now_ms) {
+                                    expired.push((h, k.clone()));
+                                }
+                            }
+                        }
+                    }
+                    stats.sampled += n as u64;
+                    expired.sort_unstable();
+                    expired.dedup();
+                    for (h, k) in &expired {
+                        if let Some((_, entry)) = table.remove(&self.hasher, *h, k) {
+                            shard.stats.expired_keys += 1;
+                            stats.expired += 1;
+                            on_expired(db, k);
+                            self.lazyfree.free_value(entry.value);
+                        }
+                    }
+                    if expired.len() * 10 <= n || start.elapsed() >= budget {
+                        break;
+                    }
+                }
+            }
+        }
+        self.expire_cursor.store(first, Ordering::Relaxed);
+        stats
+    }
+}
+
+fn shard_of_hash(hash: u64) -> usize {
+    (hash >> (64 - SHARD_BITS)) as usize
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Mode {
+    Keys,
+    All,
+    Lazy,
+}
+
+/// Outcome of [`Guard::set`] and friends: whether the key existed before.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SetOutcome {
+    /// The key was created.
+    Added,
+    /// An existing value was replaced.
+    Replaced,
+}
+
+/// Conditions of a SET-like write (`NX`/`XX`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SetCondition {
+    /// Always write.
+    #[default]
+    Always,
+    /// Only if the key does not exist (`NX`).
+    IfMissing,
+    /// Only if the key exists (`XX`).
+    IfExists,
+}
+
+/// Access to the keyspace for one command (or one MULTI/EXEC, later one script), holding the
+/// locks of the shards it may touch. Every lookup first applies lazy expiry, like Redis'
+/// `lookupKey*` → `expireIfNeeded`.
+pub struct Guard<'a> {
+    ks: &'a Keyspace,
+    held: Vec<(usize, MutexGuard<'a, Shard>)>,
+    mode: Mode,
+    now: Now,
+    no_touch: bool,
+    expired: Vec<(usize, Bytes)>,
+}
+
+impl<'a> Guard<'a> {
+    fn new(ks: &'a Keyspace, held: Vec<(usize, MutexGuard<'a, Shard>)>, mode: Mode, now: Now) -> Self {
+        Guard {
+            ks,
+            held,
+            mode,
+            now,
+            no_touch: false,
+            expired: Vec::new(),
+        }
+    }
+
+    /// The keyspace this guard belongs to.
+    pub fn keyspace(&self) -> &'a Keyspace {
+        self.ks
+    }
+
+    /// The time the command runs at.
+    pub fn now(&self) -> Now {
+        self.now
+    }
+
+    /// Updates the command time (each command of a MULTI/EXEC runs at its own time in Redis 7.0
+    /// only for expiry purposes of the whole transaction: the caller decides).
+    pub fn set_now(&mut self, now: Now) {
+        self.now = now;
+    }
+
+    /// When set, lookups do not update the LRU clock of keys (`CLIENT NO-TOUCH`).
+    pub fn set_no_touch(&mut self, no_touch: bool) {
+        self.no_touch = no_touch;
+    }
+
+    /// Keys deleted by lazy expiry during this guard's life, as (db, key), drained.
+    pub fn take_expired(&mut self) -> Vec<(usize, Bytes)> {
+        std::mem::take(&mut self.expired)
+    }
+
+    fn check_db(&self, db: usize) -> Result<(), KeyspaceError> {
+        if db < self.ks.databases {
+            Ok(())
+        } else {
+            Err(KeyspaceError::DbOutOfRange)
+        }
+    }
+
+    fn shard_mut(&mut self, idx: usize) -> Result<&mut Shard, KeyspaceError> {
+        match self.mode {
+            Mode::All => Ok(&mut self.held[idx].1),
+            Mode::Keys => match self.held.iter().position(|(i, _)| *i == idx) {
+                Some(p) => Ok(&mut self.held[p].1),
+                None => Err(KeyspaceError::KeyNotLocked),
+            },
+            Mode::Lazy => {
+                if self.held.first().map(|(i, _)| *i) != Some(idx) {
+                    // Release before acquiring: a lazy guard never holds two shards.
+                    self.held.clear();
+                    self.held.push((idx, self.ks.shards[idx].lock()));
+                }
+                Ok(&mut self.held[0].1)
+            }
+        }
+    }
+
+    /// The shard and hash for `key` in `db`, after lazy expiry of the key.
+    fn locate(&mut self, db: usize, key: &[u8]) -> Result<(&mut Shard, u64), KeyspaceError> {
+        self.check_db(db)?;
+        let ks = self.ks;
+        let hash = ks.hash(key);
+        let idx = shard_of_hash(hash);
+        let now_ms = self.now.ms;
+        let shard = self.shard_mut(idx)?;
+        let table = &mut shard.dbs[db];
+        let is_expired = table
+            .get(hash, key)
+            .and_then(Entry::expire_ms)
+            .is_some_and(|t| t <= now_ms);
+        if is_expired {
+            if let Some((k, entry)) = table.remove(&ks.hasher, hash, key) {
+                shard.stats.expired_keys += 1;
+                ks.lazyfree.free_value(entry.value);
+                self.expired.push((db, k));
+            }
+        }
+        Ok((self.shard_mut(idx)?, hash))
+    }
+
+    /// Read lookup (`lookupKeyRead`): counts a hit or miss and touches the key.
+    pub fn lookup_read(&mut self, db: usize, key: &[u8]) -> Result<Option<&Entry>, KeyspaceError> {
+        let lru = self.now.lru;
+        let touch = !self.no_touch;
+        let (shard, hash) = self.locate(db, key)?;
+        let found = shard.dbs[db].get_mut(hash, key);
+        match found {
+            Some(e) => {
+                shard.stats.keyspace_hits += 1;
+                if touch {
+                    e.touch(lru);
+                }
+                Ok(Some(&*e))
+            }
+            None => {
+                shard.stats.keyspace_misses += 1;
+                Ok(None)
+            }
+        }
+    }
+
+    /// Lookup without counting hits/misses and without touching (`LOOKUP_NOTOUCH|NOSTATS`), e.g.
+    /// for TYPE-like introspection of a key by commands that do not read it.
+    pub fn peek(&mut self, db: usize, key: &[u8]) -> Result<Option<&Entry>, KeyspaceError> {
+        let (shard, hash) = self.locate(db, key)?;
+        Ok(shard.dbs[db].get(hash, key))
+    }
+
+    /// Like [`Guard::lookup_read`] but without touching the key (EXISTS, OBJECT).
+    pub fn lookup_read_no_touch(
+        &mut self,
+        db: usize,
+        key: &[u8],
+    ) -> Result<Option<&Entry>, KeyspaceError> {
+        let (shard, hash) = self.locate(db, key)?;
+        let found = shard.dbs[db].get(hash, key);
+        if found.is_some() {
+            shard.stats.keyspace_hits += 1;
+        } else {
+            shard.stats.keyspace_misses += 1;
+        }
+        Ok(found)
+    }
+
+    /// Write lookup (`lookupKeyWrite`): no stats, touches the key.
+    pub fn lookup_write(
+        &mut self,
+        db: usize,
+        key: &[u8],
+    ) -> Result<Option<&mut Entry>, KeyspaceError> {
+        let lru = self.now.lru;
+        let touch = !self.no_touch;
+        let (shard, hash) = self.locate(db, key)?;
+        let found = shard.dbs[db].get_mut(hash, key);
+        if let Some(e) = found {
+            if touch {
+                e.touch(lru);
+            }
+            return Ok(Some(e));
+        }
+        Ok(None)
+    }
+
+    /// Writes `value` at `key` (Redis `setKey`): creates or replaces; the expire is kept only
+    /// when `keep_ttl`, otherwise cleared.
+    pub fn set(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        value: Value,
+        keep_ttl: bool,
+    ) -> Result<SetOutcome, KeyspaceError> {
+        let lru = self.now.lru;
+        let hasher = &self.ks.hasher;
+        let (shard, hash) = self.locate(db, key)?;
+        let table = &mut shard.dbs[db];
+        if let Some(e) = table.get_mut(hash, key) {
+            let had_expire = e.expire_ms().is_some();
+            let old = std::mem::replace(&mut e.value, value);
+            e.touch(lru);
+            if had_expire && !keep_ttl {
+                table.set_expire(hasher, hash, key, None);
+            }
+            self.ks.lazyfree.free_value(old);
+            Ok(SetOutcome::Replaced)
+        } else {
+            table.insert_new(hasher, hash, Bytes::copy_from_slice(key), Entry::new(value, lru));
+            Ok(SetOutcome::Added)
+        }
+    }
+
+    /// Adds `key` with `value` and optional expire (Unix ms); the key must not exist.
+    /// Returns false (and writes nothing) when it exists.
+    pub fn add(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        value: Value,
+        expire_ms: Option<u64>,
+    ) -> Result<bool, KeyspaceError> {
+        let lru = self.now.lru;
+        let hasher = &self.ks.hasher;
+        let (shard, hash) = self.locate(db, key)?;
+        let table = &mut shard.dbs[db];
+        if table.get(hash, key).is_some() {
+            return Ok(false);
+        }
+        table.insert_new(hasher, hash, Bytes::copy_from_slice(key), Entry::new(value, lru));
+        if expire_ms.is_some() {
+            table.set_expire(hasher, hash, key, expire_ms);
+        }
+        Ok(true)
+    }
+
+    /// Deletes `key`, returning its value and expire. Large values are freed in the background.
+    pub fn remove(
+        &mut self,
+        db: usize,
+        key: &[u8],
+    ) -> Result<Option<(Value, Option<u64>)>, KeyspaceError> {
+        let hasher = &self.ks.hasher;
+        let (shard, hash) = self.locate(db, key)?;
+        Ok(shard.dbs[db].remove(hasher, hash, key).map(|(_, e)| {
+            let exp = e.expire_ms();
+            (e.value, exp)
+        }))
+    }
+
+    /// Deletes `key`; returns whether it existed (DEL, UNLINK).
+    pub fn delete(&mut self, db: usize, key: &[u8]) -> Result<bool, KeyspaceError> {
+        match self.remove(db, key)? {
+            Some((value, _)) => {
+                self.ks.lazyfree.free_value(value);
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    /// Sets (Some) or clears (None) the expire of an existing key, in Unix milliseconds.
+    /// Returns whether the key exists.
+    pub fn set_expire(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        expire_ms: Option<u64>,
+    ) -> Result<bool, KeyspaceError> {
+        let hasher = &self.ks.hasher;
+        let (shard, hash) = self.locate(db, key)?;
+        Ok(shard.dbs[db].set_expire(hasher, hash, key, expire_ms))
+    }
+
+    /// Number of keys in `db` (DBSIZE).
+    pub fn db_len(&mut self, db: usize) -> Result<usize, KeyspaceError> {
+        self.check_db(db)?;
+        let mut n = 0;
+        for idx in 0..SHARD_COUNT {
+            n += self.shard_mut(idx)?.dbs[db].len();
+        }
+        Ok(n)
+    }
+
+    /// Removes every key of `db` (FLUSHDB). With `lazy`, the memory is freed in the background.
+    pub fn flush_db(&mut self, db: usize, lazy: bool) -> Result<(), KeyspaceError> {
+        self.check_db(db)?;
+        let mut old = Vec::new();
+        for idx in 0..SHARD_COUNT {
+            let t = std::mem::take(&mut self.shard_mut(idx)?.dbs[db]);
+            if !t.is_empty() {
+                old.push(t);
+            }
+        }
+        self.free_tables(old, lazy);
+        Ok(())
+    }
+
+    /// Removes every key of every db (FLUSHALL).
+    pub fn flush_all(&mut self, lazy: bool) -> Result<(), KeyspaceError> {
+        let mut old = Vec::new();
+        for idx in 0..SHARD_COUNT {
+            for t in self.shard_mut(idx)?.dbs.iter_mut() {
+                if !t.is_empty() {
+                    old.push(std::mem::take(t));
+                }
+            }
+        }
+        self.free_tables(old, lazy);
+        Ok(())
+    }
+
+    fn free_tables(&self, tables: Vec<Table>, lazy: bool) {
+        if lazy {
+            self.ks.lazyfree.free_tables(tables);
+        } else {
+            drop(tables);
+        }
+    }
+
+    /// Swaps two dbs (SWAPDB); needs a guard from [`Keyspace::lock_all`] to be atomic.
+    pub fn swap_db(&mut self, a: usize, b: usize) -> Result<(), KeyspaceError> {
+        self.check_db(a)?;
+        self.check_db(b)?;
+        for idx in 0..SHARD_COUNT {
+            self.shard_mut(idx)?.dbs.swap(a, b);
+        }
+        Ok(())
+    }
+
+    /// One SCAN step over `db`: visits keys from `cursor` until at least `count` keys were
+    /// emitted or `count * 10` buckets were visited, and returns the next cursor (0 = done).
+    /// Cursor layout: bucket cursor of the shard's table in the high bits, shard index in the
+    /// low [`SHARD_COUNT`] bits. Expired keys are skipped (and deleted).
+    pub fn scan(
+        &mut self,
+        db: usize,
+        cursor: u64,
+        count: usize,
+        mut f: impl FnMut(&Bytes, &Entry),
+    ) -> Result<u64, KeyspaceError> {
+        self.check_db(db)?;
+        let mut shard_idx = (cursor & (SHARD_COUNT as u64 - 1)) as usize;
+        let mut bucket = cursor >> SHARD_BITS;
+        let now_ms = self.now.ms;
+        let mut emitted = 0usize;
+        let mut visits = count.saturating_mul(10).max(1);
+        let mut stale = Vec::new();
+        loop {
+            let shard = self.shard_mut(shard_idx)?;
+            let table = &shard.dbs[db];
+            bucket = table.scan(bucket, |k, e| {
+                if e.expire_ms().is_some_and(|t| t <= now_ms) {
+                    stale.push(k.clone());
+                } else {
+                    emitted += 1;
+                    f(k, e);
+                }
+            });
+            for k in stale.drain(..) {
+                // lookup applies lazy expiry
+                self.peek(db, &k)?;
+            }
+            visits -= 1;
+            if bucket == 0 {
+                shard_idx += 1;
+                if shard_idx == SHARD_COUNT {
+                    return Ok(0);
+                }
+            }
+            if emitted >= count || visits == 0 {
+                return Ok((bucket << SHARD_BITS) | shard_idx as u64);
+            }
+        }
+    }
+
+    /// Every live key of `db` matching `pattern` (KEYS); `None` pattern = all.
+    pub fn keys(&mut self, db: usize, pattern: Option<&[u8]>) -> Result<Vec<Bytes>, KeyspaceError> {
+        self.check_db(db)?;
+        let now_ms = self.now.ms;
+        let mut out = Vec::new();
+        for idx in 0..SHARD_COUNT {
+            let shard = self.shard_mut(idx)?;
+            for (k, e) in shard.dbs[db].iter() {
+                if e.expire_ms().is_some_and(|t| t <= now_ms) {
+                    continue;
+                }
+                if pattern.is_none_or(|p| glob_match(p, k, false)) {
+                    out.push(k.clone());
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// A random live key of `db` (RANDOMKEY), or None when the db is empty.
+    pub fn random_key(&mut self, db: usize) -> Result<Option<Bytes>, KeyspaceError> {
+        self.check_db(db)?;
+        // Tries random shards first, then falls back to a full pass so that a sparse db still
+        // answers; expired keys met on the way are deleted as Redis does.
+        for _ in 0..(SHARD_COUNT * 2) {
+            let idx = fastrand::usize(..SHARD_COUNT);
+            let key = self.shard_mut(idx)?.dbs[db].random_key().cloned();
+            if let Some(k) = key {
+                if self.peek(db, &k)?.is_some() {
+                    return Ok(Some(k));
+                }
+            }
+        }
+        let start = fastrand::usize(..SHARD_COUNT);
+        for step in 0..SHARD_COUNT {
+            let idx = (start + step) % SHARD_COUNT;
+            loop {
+                let key = self.shard_mut(idx)?.dbs[db].random_key().cloned();
+                match key {
+                    Some(k) => {
+                        if self.peek(db, &k)?.is_some() {
+                            return Ok(Some(k));
+                        }
+                    }
+                    None => break,
+                }
+            }
+        }
+        Ok(None)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::clock::Now;
+    use std::collections::HashSet;
+
+    fn now(ms: u64) -> Now {
+        Now::from_unix_ms(ms)
+    }
+
+    #[test]
+    fn set_get_delete_across_shards() {
+        let ks = Keyspace::new(16);
+        let mut g = ks.lock_all(now(1000));
+        for i in 0..1000 {
+            g.set(0, format!("k{i}").as_bytes(), Value::string(b"v"), false).unwrap();
+        }
+        assert_eq!(g.db_len(0).unwrap(), 1000);
+        assert_eq!(g.db_len(1).unwrap(), 0);
+        assert!(g.delete(0, b"k5").unwrap());
+        assert!(!g.delete(0, b"k5").unwrap());
+        assert_eq!(g.db_len(0).unwrap(), 999);
+        assert_eq!(g.set(16, b"x", Value::string(b"v"), false), Err(KeyspaceError::DbOutOfRange));
+    }
+
+    #[test]
+    fn keys_guard_refuses_unlocked_keys() {
+        let ks = Keyspace::new(1);
+        let mut g = ks.lock_keys([&b"a"[..]], now(0));
+        g.set(0, b"a", Value::string(b"1"), false).unwrap();
+        let other = (0..100)
+            .map(|i| format!("o{i}"))
+            .find(|k| ks.shard_of(k.as_bytes()) != ks.shard_of(b"a"))
+            .unwrap();
+        assert_eq!(
+            g.set(0, other.as_bytes(), Value::string(b"1"), false),
+            Err(KeyspaceError::KeyNotLocked)
+        );
+    }
+
+    #[test]
+    fn lazy_expiry_on_lookup() {
+        let ks = Keyspace::new(1);
+        {
+            let mut g = ks.lock_all(now(1000));
+            g.set(0, b"k", Value::string(b"v"), false).unwrap();
+            g.set_expire(0, b"k", Some(1500)).unwrap();
+            assert!(g.lookup_read(0, b"k").unwrap().is_some());
+        }
+        let mut g = ks.lock_all(now(1500));
+        assert!(g.lookup_read(0, b"k").unwrap().is_none());
+        assert_eq!(g.take_expired(), vec![(0, Bytes::from_static(b"k"))]);
+        drop(g);
+        assert_eq!(ks.stats().expired_keys, 1);
+        assert_eq!(ks.stats().keyspace_misses, 1);
+        assert_eq!(ks.stats().keyspace_hits, 1);
+    }
+
+    #[test]
+    fn set_clears_or_keeps_ttl() {
+        let ks = Keyspace::new(1);
+        let mut g = ks.lock_all(now(0));
+        g.set(0, b"k", Value::string(b"v"), false).unwrap();
+        g.set_expire(0, b"k", Some(10_000)).unwrap();
+        g.set(0, b"k", Value::string(b"w"), true).unwrap();
+        assert_eq!(g.peek(0, b"k").unwrap().unwrap().expire_ms(), Some(10_000));
+        g.set(0, b"k", Value::string(b"x"), false).unwrap();
+        assert_eq!(g.peek(0, b"k").unwrap().unwrap().expire_ms(), None);
+        drop(g);
+        assert_eq!(ks.db_info()[0], DbInfo { keys: 1, expires: 0 });
+    }
+
+    #[test]
+    fn active_expire_removes_expired_keys_only() {
+        let ks = Keyspace::new(2);
+        {
+            let mut g = ks.lock_all(now(0));
+            for i in 0..500 {
+                let k = format!("k{i}");
+                g.set(i % 2, k.as_bytes(), Value::string(b"v"), false).unwrap();
+                if i % 5 != 0 {
+                    g.set_expire(i % 2, k.as_bytes(), Some(100)).unwrap();
+                }
+            }
+        }
+        let mut seen = Vec::new();
+        let mut total = 0;
+        for _ in 0..100 {
+            let s = ks.active_expire_cycle(200, Duration::from_secs(10), |db, k| {
+                seen.push((db, k.clone()))
+            });
+            total += s.expired;
+            if s.expired == 0 {
+                break;
+            }
+        }
+        assert_eq!(total, 400);
+        assert_eq!(seen.len(), 400);
+        let info = ks.db_info();
+        assert_eq!(info[0].keys + info[1].keys, 100);
+        assert_eq!(info[0].expires + info[1].expires, 0);
+    }
+
+    #[test]
+    fn scan_covers_every_key_once_without_changes() {
+        let ks = Keyspace::new(1);
+        let mut g = ks.lock_lazily(now(0));
+        for i in 0..5000 {
+            g.set(0, format!("k{i}").as_bytes(), Value::string(b"v"), false).unwrap();
+        }
+        let mut seen = Vec::new();
+        let mut cursor = 0;
+        loop {
+            cursor = g.scan(0, cursor, 10, |k, _| seen.push(k.clone())).unwrap();
+            if cursor == 0 {
+                break;
+            }
+        }
+        let set: HashSet<_> = seen.iter().cloned().collect();
+        assert_eq!(set.len(), 5000);
+        assert_eq!(seen.len(), 5000, "no duplicates when the table does not change");
+    }
+
+    #[test]
+    fn flush_and_swap() {
+        let ks = Keyspace::new(3);
+        let mut g = ks.lock_all(now(0));
+        g.set(0, b"a", Value::string(b"1"), false).unwrap();
+        g.set(1, b"b", Value::string(b"2"), false).unwrap();
+        g.swap_db(0, 1).unwrap();
+        assert!(g.peek(0, b"b").unwrap().is_some());
+        assert!(g.peek(1, b"a").unwrap().is_some());
+        g.flush_db(0, false).unwrap();
+        assert_eq!(g.db_len(0).unwrap(), 0);
+        assert_eq!(g.db_len(1).unwrap(), 1);
+        g.flush_all(true).unwrap();
+        assert_eq!(g.db_len(1).unwrap(), 0);
+        assert!(g.random_key(1).unwrap().is_none());
+    }
+}

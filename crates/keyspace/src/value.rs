@@ -1,0 +1,264 @@
+//! Values stored in the keyspace and their encodings.
+//!
+//! Layout: a [`Value`] is one of the Redis data types; this issue has strings only. A string is
+//! stored in one of three encodings, chosen the way Redis' `tryObjectEncoding` chooses them so that
+//! `OBJECT ENCODING` answers the same:
+//!
+//! | encoding | when                                                      | storage            |
+//! |----------|-----------------------------------------------------------|--------------------|
+//! | `int`    | canonical decimal of an `i64`, at most 20 bytes           | the `i64` inline   |
+//! | `embstr` | at most 44 bytes, written whole (SET, MSET, GETSET, ...)  | one exact-size box |
+//! | `raw`    | longer, or modified in place (APPEND, SETRANGE)           | `Bytes`            |
+
+use bytes::Bytes;
+
+/// Longest string Redis stores as `embstr` (`OBJ_ENCODING_EMBSTR_SIZE_LIMIT`), in bytes.
+pub const EMBSTR_MAX_BYTES: usize = 44;
+
+/// Integers in `0..SHARED_INTEGERS` are shared objects in Redis (`OBJ_SHARED_INTEGERS`);
+/// `OBJECT REFCOUNT` reports [`SHARED_REFCOUNT`] for them.
+pub const SHARED_INTEGERS: i64 = 10_000;
+
+/// The refcount Redis reports for shared objects (`OBJ_SHARED_REFCOUNT`, `INT_MAX`).
+pub const SHARED_REFCOUNT: i64 = i32::MAX as i64;
+
+/// A value of one of the Redis data types.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Value {
+    /// A string (also integers and bitmaps).
+    String(StrValue),
+}
+
+impl Value {
+    /// The type name `TYPE` replies with (e.g. `string`).
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::String(_) => "string",
+        }
+    }
+
+    /// The encoding name `OBJECT ENCODING` replies with (e.g. `int`, `embstr`, `raw`).
+    pub fn encoding_name(&self) -> &'static str {
+        match self {
+            Value::String(s) => s.encoding_name(),
+        }
+    }
+
+    /// Builds a string value from client bytes, choosing the encoding as SET does.
+    pub fn string(bytes: &[u8]) -> Value {
+        Value::String(StrValue::from_bytes(bytes))
+    }
+
+    /// Approximate heap and inline bytes used by this value (for `MEMORY USAGE`, later eviction).
+    pub fn mem_bytes(&self) -> usize {
+        match self {
+            Value::String(StrValue::Int(_)) => 0,
+            Value::String(StrValue::Emb(b)) => b.len(),
+            Value::String(StrValue::Raw(b)) => b.len(),
+        }
+    }
+}
+
+/// A string value in one of Redis' three string encodings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StrValue {
+    /// `int`: the canonical decimal text of this integer.
+    Int(i64),
+    /// `embstr`: an immutable short string (at most [`EMBSTR_MAX_BYTES`] bytes).
+    Emb(Box<[u8]>),
+    /// `raw`: any other string, or one that was modified in place.
+    Raw(Bytes),
+}
+
+impl StrValue {
+    /// Encodes `bytes` like Redis' `tryObjectEncoding` on a freshly written string.
+    pub fn from_bytes(bytes: &[u8]) -> StrValue {
+        if bytes.len() <= 20 {
+            if let Some(n) = parse_i64(bytes) {
+                return StrValue::Int(n);
+            }
+        }
+        if bytes.len() <= EMBSTR_MAX_BYTES {
+            StrValue::Emb(bytes.into())
+        } else {
+            StrValue::Raw(Bytes::copy_from_slice(bytes))
+        }
+    }
+
+    /// The `OBJECT ENCODING` name.
+    pub fn encoding_name(&self) -> &'static str {
+        match self {
+            StrValue::Int(_) => "int",
+            StrValue::Emb(_) => "embstr",
+            StrValue::Raw(_) => "raw",
+        }
+    }
+
+    /// The `OBJECT REFCOUNT` reply: shared small integers report `INT_MAX`, others 1.
+    pub fn refcount(&self) -> i64 {
+        match self {
+            StrValue::Int(n) if (0..SHARED_INTEGERS).contains(n) => SHARED_REFCOUNT,
+            _ => 1,
+        }
+    }
+
+    /// The string's bytes as a cheaply cloneable `Bytes` (copies short encodings).
+    pub fn to_bytes(&self) -> Bytes {
+        match self {
+            StrValue::Int(n) => Bytes::copy_from_slice(itoa::Buffer::new().format(*n).as_bytes()),
+            StrValue::Emb(b) => Bytes::copy_from_slice(b),
+            StrValue::Raw(b) => b.clone(),
+        }
+    }
+
+    /// Calls `f` with the string's bytes without allocating.
+    pub fn with_bytes<R>(&self, f: impl FnOnce(&[u8]) -> R) -> R {
+        match self {
+            StrValue::Int(n) => f(itoa::Buffer::new().format(*n).as_bytes()),
+            StrValue::Emb(b) => f(b),
+            StrValue::Raw(b) => f(b),
+        }
+    }
+
+    /// Length in bytes (`STRLEN`).
+    pub fn len(&self) -> usize {
+        match self {
+            StrValue::Int(n) => itoa::Buffer::new().format(*n).len(),
+            StrValue::Emb(b) => b.len(),
+            StrValue::Raw(b) => b.len(),
+        }
+    }
+
+    /// Whether the string is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The value as an `i64` if it is the canonical decimal text of one (`INCR` and friends).
+    pub fn as_i64(&self) -> Option<i64> {
+        match self {
+            StrValue::Int(n) => Some(*n),
+            StrValue::Emb(b) => parse_i64(b),
+            StrValue::Raw(b) => parse_i64(b),
+        }
+    }
+
+    /// Appends `data` (`APPEND`); the result is `raw` encoded as in Redis.
+    pub fn append(&mut self, data: &[u8]) {
+        let mut v = self.take_vec(data.len());
+        v.extend_from_slice(data);
+        *self = StrValue::Raw(Bytes::from(v));
+    }
+
+    /// Overwrites bytes from `offset`, zero-padding as needed (`SETRANGE`); result is `raw`.
+    /// The caller checks the final length against `proto-max-bulk-len`.
+    pub fn set_range(&mut self, offset: usize, data: &[u8]) {
+        let end = offset + data.len();
+        let mut v = self.take_vec(end.saturating_sub(self.len()));
+        if v.len() < end {
+            v.resize(end, 0);
+        }
+        v[offset..end].copy_from_slice(data);
+        *self = StrValue::Raw(Bytes::from(v));
+    }
+
+    /// Moves the bytes out into a `Vec`, reserving `extra` bytes, leaving an empty raw string.
+    fn take_vec(&mut self, extra: usize) -> Vec<u8> {
+        let old = std::mem::replace(self, StrValue::Raw(Bytes::new()));
+        let mut v = match old {
+            StrValue::Raw(b) => match b.try_into_mut() {
+                Ok(m) => Vec::from(m),
+                Err(b) => b.to_vec(),
+            },
+            other => other.with_bytes(|b| b.to_vec()),
+        };
+        v.reserve(extra);
+        v
+    }
+}
+
+/// Parses the canonical decimal text of an `i64` exactly as Redis' `string2ll`: no sign other
+/// than a leading `-`, no leading zeros, no spaces, no `-0`, at most 20 bytes.
+pub fn parse_i64(b: &[u8]) -> Option<i64> {
+    if b.is_empty() || b.len() > 20 {
+        return None;
+    }
+    if b == b"0" {
+        return Some(0);
+    }
+    let (neg, digits) = match b[0] {
+        b'-' => (true, &b[1..]),
+        _ => (false, b),
+    };
+    match digits.first() {
+        Some(b'1'..=b'9') => {}
+        _ => return None,
+    }
+    let mut v: u64 = 0;
+    for &c in digits {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v.checked_mul(10)?.checked_add(u64::from(c - b'0'))?;
+    }
+    if neg {
+        if v > (i64::MAX as u64) + 1 {
+            return None;
+        }
+        Some((v as i64).wrapping_neg())
+    } else {
+        i64::try_from(v).ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_i64_is_strict_like_string2ll() {
+        assert_eq!(parse_i64(b"0"), Some(0));
+        assert_eq!(parse_i64(b"-1"), Some(-1));
+        assert_eq!(parse_i64(b"9223372036854775807"), Some(i64::MAX));
+        assert_eq!(parse_i64(b"-9223372036854775808"), Some(i64::MIN));
+        for bad in [
+            &b""[..],
+            b"-",
+            b"-0",
+            b"01",
+            b"+1",
+            b" 1",
+            b"1 ",
+            b"1a",
+            b"9223372036854775808",
+            b"-9223372036854775809",
+            b"123456789012345678901",
+        ] {
+            assert_eq!(parse_i64(bad), None, "{:?}", String::from_utf8_lossy(bad));
+        }
+    }
+
+    #[test]
+    fn encodings_follow_redis_thresholds() {
+        assert_eq!(StrValue::from_bytes(b"123").encoding_name(), "int");
+        assert_eq!(StrValue::from_bytes(b"0123").encoding_name(), "embstr");
+        assert_eq!(StrValue::from_bytes(&[b'a'; 44]).encoding_name(), "embstr");
+        assert_eq!(StrValue::from_bytes(&[b'a'; 45]).encoding_name(), "raw");
+        assert_eq!(StrValue::from_bytes(b"5").refcount(), SHARED_REFCOUNT);
+        assert_eq!(StrValue::from_bytes(b"10000").refcount(), 1);
+    }
+
+    #[test]
+    fn append_and_set_range_make_raw() {
+        let mut s = StrValue::from_bytes(b"12");
+        s.append(b"ab");
+        assert_eq!(s, StrValue::Raw(Bytes::from_static(b"12ab")));
+        let mut s = StrValue::from_bytes(b"hello");
+        s.set_range(7, b"xy");
+        assert_eq!(s.to_bytes(), Bytes::from_static(b"hello\0\0xy"));
+        s.set_range(0, b"J");
+        assert_eq!(s.to_bytes(), Bytes::from_static(b"Jello\0\0xy"));
+        assert_eq!(s.len(), 9);
+    }
+}

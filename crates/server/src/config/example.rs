@@ -1,0 +1,267 @@
+//! The text of `redis.conf.example`, built from the directive table.
+//!
+//! Each directive Ferrodis implements gets a description here; its default comes from the
+//! table. A unit test checks that the checked-in file equals [`render`], that every
+//! implemented directive is described, and that the file loads.
+
+use super::table::{FERRODIS, TABLE};
+
+/// How the example presents one directive.
+pub(crate) struct Entry {
+    pub name: &'static str,
+    /// The value written in the example file (redis.conf syntax).
+    pub value: &'static str,
+    /// Write the line commented out (an optional feature shown with a sample value).
+    pub commented: bool,
+    /// Our description, one sentence per line.
+    pub doc: &'static [&'static str],
+    /// Replaces the table default in the "Default:" note when it depends on the machine.
+    pub default_note: Option<&'static str>,
+}
+
+const fn entry(name: &'static str, value: &'static str, doc: &'static [&'static str]) -> Entry {
+    Entry {
+        name,
+        value,
+        commented: false,
+        doc,
+        default_note: None,
+    }
+}
+
+/// Directives of the example, in file order, grouped by section.
+pub(crate) static SECTIONS: &[(&str, &[Entry])] = &[
+    (
+        "Network",
+        &[
+            entry(
+                "bind",
+                "127.0.0.1 -::1",
+                &[
+                    "Addresses to listen on, separated by spaces. A leading '-' means the",
+                    "address is skipped when it is not available (e.g. no IPv6). The default,",
+                    "\"* -::*\", is every IPv4 and IPv6 address; this example only listens on",
+                    "the loopback interface.",
+                ],
+            ),
+            entry(
+                "port",
+                "6379",
+                &["TCP port to accept connections on; 0 turns TCP off."],
+            ),
+            Entry {
+                commented: true,
+                ..entry(
+                    "unixsocket",
+                    "/tmp/ferrodis.sock",
+                    &["Also accept connections on this Unix socket. Not set by default."],
+                )
+            },
+            Entry {
+                commented: true,
+                ..entry(
+                    "unixsocketperm",
+                    "700",
+                    &["Permissions of the Unix socket file, in octal; 0 keeps the umask's."],
+                )
+            },
+            entry(
+                "protected-mode",
+                "yes",
+                &[
+                    "While the default user has no password, only accept clients connecting",
+                    "from the loopback interface or the Unix socket.",
+                ],
+            ),
+            entry(
+                "tcp-backlog",
+                "511",
+                &["Backlog of the listening socket (see listen(2))."],
+            ),
+            entry(
+                "timeout",
+                "0",
+                &["Close a client connection idle for this many seconds; 0 never."],
+            ),
+            entry(
+                "tcp-keepalive",
+                "300",
+                &["Seconds between TCP keepalive probes to idle clients; 0 sends none."],
+            ),
+            entry(
+                "maxclients",
+                "10000",
+                &["Refuse new connections beyond this many clients."],
+            ),
+            entry(
+                "proto-max-bulk-len",
+                "512mb",
+                &[
+                    "Largest string a client may send in one request argument. Sizes accept",
+                    "k (1000), kb (1024), m, mb, g and gb, in any case.",
+                ],
+            ),
+        ],
+    ),
+    (
+        "General",
+        &[
+            Entry {
+                commented: true,
+                ..entry(
+                    "pidfile",
+                    "/var/run/ferrodis.pid",
+                    &["Write the process id to this file. Not set by default."],
+                )
+            },
+            entry(
+                "loglevel",
+                "notice",
+                &["How much to log: debug, verbose, notice or warning."],
+            ),
+            entry(
+                "logfile",
+                "\"\"",
+                &["File to log to, relative to dir; \"\" logs to standard output."],
+            ),
+            entry(
+                "databases",
+                "16",
+                &["Number of databases, numbered from 0; SELECT picks one."],
+            ),
+            entry(
+                "dir",
+                "./",
+                &[
+                    "Working directory: data files and relative paths are found here. Relative",
+                    "to the directory the server was started in.",
+                ],
+            ),
+        ],
+    ),
+    (
+        "Performance",
+        &[
+            entry(
+                "hz",
+                "10",
+                &["Background tasks (expiry, timeouts) run this many times a second, 1 to 500."],
+            ),
+            Entry {
+                commented: true,
+                default_note: Some("the number of CPU cores"),
+                ..entry(
+                    "io-threads",
+                    "4",
+                    &["Number of worker threads serving clients, from 1 to 128."],
+                )
+            },
+        ],
+    ),
+];
+
+/// Lines written after the sections: directives Ferrodis accepts but does not implement
+/// yet, set to what Ferrodis does today.
+const PERSISTENCE: &str = "\
+# Ferrodis does not write snapshots or an append only file yet. These lines keep
+# both off, so the configuration says what the server does.
+save \"\"
+appendonly no
+";
+
+const HEADER: &str = "\
+# Ferrodis example configuration.
+#
+# Ferrodis reads Redis 7.0 configuration files: start it with
+#
+#     ferrodis-server /path/to/redis.conf [--name value ...]
+#
+# Options on the command line are read after the file and win over it, e.g.
+# `--port 7000 --bind 127.0.0.1 ::1`. A file name of `-` reads the configuration
+# from standard input.
+#
+# Syntax: one directive per line; a line starting with `#` is a comment. Values
+# with spaces go in double quotes (with \\n, \\t, \\xHH escapes) or single quotes.
+# Directive names and yes/no are not case sensitive. `include /path/other.conf`
+# reads another file in place.
+#
+# This file documents the directives Ferrodis implements, with their defaults.
+# Every other Redis 7.0 directive is accepted and checked like Redis checks it,
+# and CONFIG GET shows it, but it has no effect yet: Ferrodis names such
+# directives in a warning when it starts.
+#
+# GENERATED from the directive table (crates/server/src/config/example.rs); a
+# unit test keeps the two in step.
+";
+
+/// The full text of `redis.conf.example`.
+pub(crate) fn render() -> String {
+    let mut out = String::from(HEADER);
+    for (title, entries) in SECTIONS {
+        out.push('\n');
+        out.push_str(&section_rule(title));
+        for entry in *entries {
+            out.push('\n');
+            for line in entry.doc {
+                out.push_str("# ");
+                out.push_str(line);
+                out.push('\n');
+            }
+            out.push_str(&format!("# Default: {}.\n", default_text(entry)));
+            let prefix = if entry.commented { "# " } else { "" };
+            out.push_str(&format!("{prefix}{} {}\n", entry.name, entry.value));
+        }
+    }
+    out.push('\n');
+    out.push_str(&section_rule("Persistence"));
+    out.push('\n');
+    out.push_str(PERSISTENCE);
+    out
+}
+
+fn section_rule(title: &str) -> String {
+    let inner = format!(" {title} ");
+    let left = (76 - inner.len()) / 2;
+    let right = 76 - inner.len() - left;
+    format!("{}{inner}{}\n", "#".repeat(left), "#".repeat(right))
+}
+
+fn default_text(entry: &Entry) -> String {
+    if let Some(note) = entry.default_note {
+        return note.to_owned();
+    }
+    if entry.name == "dir" {
+        return "the directory the server was started in".to_owned();
+    }
+    match TABLE.iter().find(|d| d.name == entry.name) {
+        Some(d) if d.default.is_empty() => "\"\" (not set)".to_owned(),
+        Some(d) if d.default.contains(' ') => format!("\"{}\"", d.default),
+        Some(d) => d.default.to_owned(),
+        None => "unknown".to_owned(),
+    }
+}
+
+/// Names of the implemented directives the example does not describe, and of described
+/// directives that are not implemented: both lists must be empty.
+pub(crate) fn coverage_gaps() -> (Vec<&'static str>, Vec<&'static str>) {
+    let described: Vec<&str> = SECTIONS
+        .iter()
+        .flat_map(|(_, e)| e.iter().map(|e| e.name))
+        .collect();
+    let implemented: Vec<&'static str> = TABLE
+        .iter()
+        .filter(|d| d.has(FERRODIS))
+        .map(|d| d.name)
+        .collect();
+    let missing = implemented
+        .iter()
+        .copied()
+        .filter(|n| !described.contains(n))
+        .collect();
+    let extra = described
+        .iter()
+        .copied()
+        .filter(|n| !implemented.contains(n))
+        .collect();
+    (missing, extra)
+}
