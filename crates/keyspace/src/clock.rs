@@ -70,10 +70,7 @@ mod tests {
         let now = Now::from_unix_ms(10_000);
         assert_eq!(now.idle_ms(now.lru), 0);
         assert_eq!(now.idle_ms(now.lru - 3), 3000);
-        let wrapped = Now {
-            ms: 0,
-            lru: 2,
-        };
+        let wrapped = Now { ms: 0, lru: 2 };
         assert_eq!(wrapped.idle_ms(LRU_CLOCK_MAX - 1), 3000);
     }
 }

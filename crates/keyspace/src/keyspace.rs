@@ -98,7 +98,9 @@ impl Keyspace {
     pub fn new(databases: usize) -> Keyspace {
         let databases = databases.max(1);
         Keyspace {
-            shards: (0..SHARD_COUNT).map(|_| Mutex::new(Shard::new(databases))).collect(),
+            shards: (0..SHARD_COUNT)
+                .map(|_| Mutex::new(Shard::new(databases)))
+                .collect(),
             hasher: RandomState::new(),
             databases,
             expire_cursor: AtomicUsize::new(0),
@@ -127,7 +129,10 @@ impl Keyspace {
         I: IntoIterator<Item = K>,
         K: AsRef<[u8]>,
     {
-        let mut idx: Vec<usize> = keys.into_iter().map(|k| self.shard_of(k.as_ref())).collect();
+        let mut idx: Vec<usize> = keys
+            .into_iter()
+            .map(|k| self.shard_of(k.as_ref()))
+            .collect();
         idx.sort_unstable();
         idx.dedup();
         self.lock_shards(&idx, now)
@@ -141,7 +146,12 @@ impl Keyspace {
 
     /// Locks every shard (commands without key specifications inside MULTI, FLUSHALL, SWAPDB).
     pub fn lock_all(&self, now: Now) -> Guard<'_> {
-        let held = self.shards.iter().enumerate().map(|(i, m)| (i, m.lock())).collect();
+        let held = self
+            .shards
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (i, m.lock()))
+            .collect();
         Guard::new(self, held, Mode::All, now)
     }
 
@@ -287,7 +297,12 @@ pub struct Guard<'a> {
 }
 
 impl<'a> Guard<'a> {
-    fn new(ks: &'a Keyspace, held: Vec<(usize, MutexGuard<'a, Shard>)>, mode: Mode, now: Now) -> Self {
+    fn new(
+        ks: &'a Keyspace,
+        held: Vec<(usize, MutexGuard<'a, Shard>)>,
+        mode: Mode,
+        now: Now,
+    ) -> Self {
         Guard {
             ks,
             held,
@@ -459,7 +474,12 @@ impl<'a> Guard<'a> {
             self.ks.lazyfree.free_value(old);
             Ok(SetOutcome::Replaced)
         } else {
-            table.insert_new(hasher, hash, Bytes::copy_from_slice(key), Entry::new(value, lru));
+            table.insert_new(
+                hasher,
+                hash,
+                Bytes::copy_from_slice(key),
+                Entry::new(value, lru),
+            );
             Ok(SetOutcome::Added)
         }
     }
@@ -480,7 +500,12 @@ impl<'a> Guard<'a> {
         if table.get(hash, key).is_some() {
             return Ok(false);
         }
-        table.insert_new(hasher, hash, Bytes::copy_from_slice(key), Entry::new(value, lru));
+        table.insert_new(
+            hasher,
+            hash,
+            Bytes::copy_from_slice(key),
+            Entry::new(value, lru),
+        );
         if expire_ms.is_some() {
             table.set_expire(hasher, hash, key, expire_ms);
         }
@@ -695,14 +720,18 @@ mod tests {
         let ks = Keyspace::new(16);
         let mut g = ks.lock_all(now(1000));
         for i in 0..1000 {
-            g.set(0, format!("k{i}").as_bytes(), Value::string(b"v"), false).unwrap();
+            g.set(0, format!("k{i}").as_bytes(), Value::string(b"v"), false)
+                .unwrap();
         }
         assert_eq!(g.db_len(0).unwrap(), 1000);
         assert_eq!(g.db_len(1).unwrap(), 0);
         assert!(g.delete(0, b"k5").unwrap());
         assert!(!g.delete(0, b"k5").unwrap());
         assert_eq!(g.db_len(0).unwrap(), 999);
-        assert_eq!(g.set(16, b"x", Value::string(b"v"), false), Err(KeyspaceError::DbOutOfRange));
+        assert_eq!(
+            g.set(16, b"x", Value::string(b"v"), false),
+            Err(KeyspaceError::DbOutOfRange)
+        );
     }
 
     #[test]
@@ -749,7 +778,13 @@ mod tests {
         g.set(0, b"k", Value::string(b"x"), false).unwrap();
         assert_eq!(g.peek(0, b"k").unwrap().unwrap().expire_ms(), None);
         drop(g);
-        assert_eq!(ks.db_info()[0], DbInfo { keys: 1, expires: 0 });
+        assert_eq!(
+            ks.db_info()[0],
+            DbInfo {
+                keys: 1,
+                expires: 0
+            }
+        );
     }
 
     #[test]
@@ -759,7 +794,8 @@ mod tests {
             let mut g = ks.lock_all(now(0));
             for i in 0..500 {
                 let k = format!("k{i}");
-                g.set(i % 2, k.as_bytes(), Value::string(b"v"), false).unwrap();
+                g.set(i % 2, k.as_bytes(), Value::string(b"v"), false)
+                    .unwrap();
                 if i % 5 != 0 {
                     g.set_expire(i % 2, k.as_bytes(), Some(100)).unwrap();
                 }
@@ -788,7 +824,8 @@ mod tests {
         let ks = Keyspace::new(1);
         let mut g = ks.lock_lazily(now(0));
         for i in 0..5000 {
-            g.set(0, format!("k{i}").as_bytes(), Value::string(b"v"), false).unwrap();
+            g.set(0, format!("k{i}").as_bytes(), Value::string(b"v"), false)
+                .unwrap();
         }
         let mut seen = Vec::new();
         let mut cursor = 0;
@@ -800,7 +837,11 @@ mod tests {
         }
         let set: HashSet<_> = seen.iter().cloned().collect();
         assert_eq!(set.len(), 5000);
-        assert_eq!(seen.len(), 5000, "no duplicates when the table does not change");
+        assert_eq!(
+            seen.len(),
+            5000,
+            "no duplicates when the table does not change"
+        );
     }
 
     #[test]

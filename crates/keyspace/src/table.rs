@@ -154,7 +154,12 @@ impl Table {
     }
 
     /// Removes `key`, returning the stored key and entry.
-    pub fn remove(&mut self, hasher: &RandomState, hash: u64, key: &[u8]) -> Option<(Bytes, Entry)> {
+    pub fn remove(
+        &mut self,
+        hasher: &RandomState,
+        hash: u64,
+        key: &[u8],
+    ) -> Option<(Bytes, Entry)> {
         let removed = self.unlink(hash, key)?;
         let Node { key, mut entry, .. } = *removed;
         self.len -= 1;
@@ -371,7 +376,12 @@ mod tests {
         for i in 0..200u64 {
             let k = format!("k{i}");
             let hh = h(&rs, k.as_bytes());
-            t.insert_new(&rs, hh, Bytes::from(k.clone()), Entry::new(Value::string(b"v"), 0));
+            t.insert_new(
+                &rs,
+                hh,
+                Bytes::from(k.clone()),
+                Entry::new(Value::string(b"v"), 0),
+            );
             if i % 2 == 0 {
                 t.set_expire(&rs, hh, k.as_bytes(), Some(1000 + i));
                 expected.insert(k, 1000 + i);
@@ -439,7 +449,10 @@ mod tests {
             }
         }
         for i in 0..100 {
-            assert!(seen.contains(format!("stable{i}").as_bytes()), "stable{i} missed");
+            assert!(
+                seen.contains(format!("stable{i}").as_bytes()),
+                "stable{i} missed"
+            );
         }
     }
 }

@@ -1,1 +1,30 @@
-//! placeholder
+//! The Ferrodis server: configuration, the command table and dispatch, the tokio front end,
+//! and the `ferrodis-server` binary.
+//!
+//! # Layout
+//!
+//! - [`config`]: redis.conf parsing, the directive table, CONFIG GET/SET.
+//! - [`command`]: the command table (declared once), `COMMAND`/`COMMAND DOCS` generation,
+//!   argument parsing and the central dispatch.
+//! - [`cmd`]: command handlers, one module per family.
+//! - [`server`]: [`Server`], the state every front end shares.
+//! - [`client`]: connection state and the client registry.
+//! - [`net`]: listeners and the per-connection read/execute/write loop.
+//! - [`logging`]: tracing set-up with Redis' log levels and `logfile`.
+//!
+//! Every front end (TCP, Unix socket, the in-process API of the `ferrodis` crate) runs commands
+//! through [`Server::execute`], the only entry to command execution.
+
+pub mod client;
+pub mod cmd;
+pub mod command;
+pub mod config;
+pub mod error;
+pub mod logging;
+pub mod net;
+pub mod server;
+
+pub use client::Client;
+pub use config::Config;
+pub use error::{CommandError, Reply};
+pub use server::Server;

@@ -1,1 +1,112 @@
-fn main() {}
+//! `ferrodis-server`: started exactly like `redis-server`.
+//!
+//! ```text
+//! ferrodis-server [/path/to/redis.conf] [--directive value ...]
+//! ferrodis-server - [--directive value ...]     # read the configuration from stdin
+//! ```
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use ferrodis_server::config::Config;
+use ferrodis_server::net::{serve, Listeners};
+use ferrodis_server::{logging, Server};
+
+/// A Redis-compatible server. Arguments follow redis-server: an optional config file (or `-`
+/// for stdin) followed by `--directive value ...` overrides.
+#[derive(Parser, Debug)]
+#[command(name = "ferrodis-server", version, about)]
+struct Cli {
+    /// `[/path/to/redis.conf | -] [--directive value ...]`, as redis-server takes them.
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "ARGS"
+    )]
+    args: Vec<String>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::from_args(&cli.args, &mut std::io::stdin()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("\n{e}");
+            return ExitCode::from(1);
+        }
+    };
+    let hook = match logging::init(config.loglevel(), config.logfile().as_deref()) {
+        Ok(h) => h,
+        Err(e) => {
+            eprintln!("Can't open the log file: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    config.warn_unimplemented();
+    if let Err(e) = std::env::set_current_dir(config.dir()) {
+        tracing::error!("Can't chdir to '{}': {e}", config.dir());
+        return ExitCode::from(1);
+    }
+    let pidfile = config.pidfile().filter(|p| !p.is_empty());
+    if let Some(p) = &pidfile {
+        if let Err(e) = std::fs::write(p, format!("{}\n", std::process::id())) {
+            tracing::warn!("Failed to write PID file {p}: {e}");
+        }
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(config.io_threads().max(1))
+        .thread_name("ferrodis-worker")
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!("Can't start the runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let code = runtime.block_on(async move {
+        let listeners = match Listeners::bind_from_config(&config) {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::error!("{e}");
+                return ExitCode::from(1);
+            }
+        };
+        let server = Server::new(config);
+        server.set_log_level_hook(hook);
+        tokio::spawn(signals(server.clone()));
+        tracing::info!(
+            "Ferrodis {} started, pid={}",
+            env!("CARGO_PKG_VERSION"),
+            std::process::id()
+        );
+        for a in listeners.tcp_addrs() {
+            tracing::info!("Ready to accept connections tcp on {a}");
+        }
+        serve(server, listeners).await;
+        tracing::warn!("Ferrodis is now ready to exit, bye bye...");
+        ExitCode::SUCCESS
+    });
+    if let Some(p) = pidfile {
+        let _ = std::fs::remove_file(p);
+    }
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    code
+}
+
+async fn signals(server: std::sync::Arc<Server>) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        tracing::warn!("Could not install signal handlers");
+        return;
+    };
+    tokio::select! {
+        _ = term.recv() => tracing::warn!("Received SIGTERM scheduling shutdown..."),
+        _ = int.recv() => tracing::warn!("Received SIGINT scheduling shutdown..."),
+    }
+    server.request_shutdown();
+}

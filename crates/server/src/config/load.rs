@@ -92,7 +92,9 @@ pub(crate) fn load_command_line(
     let mut text = Vec::new();
     let mut segments = Vec::new();
     if let Some(file) = &cmd.file {
-        let absolute = cwd.join(file).to_string_lossy().into_owned();
+        // Like Redis' getAbsolutePath: `./x.conf` becomes `<cwd>/x.conf`.
+        let absolute: PathBuf = cwd.join(file).components().collect();
+        let absolute = absolute.to_string_lossy().into_owned();
         read_sources(&absolute, Path::new(&absolute), &mut text, &mut segments)?;
         config.config_file = Some(absolute);
     }

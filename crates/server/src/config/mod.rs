@@ -133,6 +133,8 @@ impl Default for Config {
                         Value::Str(cwd.to_string_lossy().into_owned())
                     }
                     ("io-threads", _) => Value::Num(default_io_threads()),
+                    // No master by default: an empty default is not a "host port" pair.
+                    (_, Kind::Special(Special::ReplicaOf)) => Value::ReplicaOf(None),
                     _ => parse_default(index),
                 },
             )
@@ -157,11 +159,11 @@ fn parse_default(index: usize) -> Value {
     let directive = &TABLE[index];
     let args = split_set_value(directive.has(MULTI_ARG), directive.default.as_bytes());
     let mut save_seen = false;
-    let cwd = load::current_dir();
+    // `dir` is the only directive that looks at the directory, and its default is not parsed.
     let mut ctx = SetContext {
         reading_file: false,
         save_seen: &mut save_seen,
-        cwd: &cwd,
+        cwd: std::path::Path::new("/"),
         check_paths: false,
     };
     value::parse(directive, &args, &Value::Bool(false), &mut ctx).unwrap_or_else(|reason| {

@@ -1,0 +1,198 @@
+//! Connection state and the registry of connected clients (CLIENT LIST / KILL / INFO).
+//!
+//! Layout: [`Client`] is owned by the connection task and mutated without locks; the parts other
+//! connections must see live in [`ClientShared`] (atomics, plus a mutex for the name), which the
+//! [`ClientRegistry`] indexes by id.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use ferrodis_keyspace::clock::unix_ms;
+use ferrodis_resp::Protocol;
+use parking_lot::Mutex;
+use tokio::sync::Notify;
+
+/// How the client is connected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClientKind {
+    /// A TCP connection.
+    Tcp,
+    /// A Unix socket connection (`flags=U` in CLIENT LIST).
+    Unix,
+    /// An in-process client of the embedding API (no socket).
+    Local,
+}
+
+/// State shared between a connection and the rest of the server.
+#[derive(Debug)]
+pub struct ClientShared {
+    /// Unique, increasing client id (CLIENT ID).
+    pub id: u64,
+    /// Peer address as `ip:port` (or `path:0` for Unix sockets).
+    pub addr: String,
+    /// Local address as `ip:port` (or `path:0`).
+    pub laddr: String,
+    /// File descriptor of the socket (-1 for in-process clients).
+    pub fd: i64,
+    /// Connection kind.
+    pub kind: ClientKind,
+    /// Creation time, Unix milliseconds.
+    pub created_ms: u64,
+    /// Client name (CLIENT SETNAME), empty when unset.
+    pub name: Mutex<Bytes>,
+    /// Selected db.
+    pub db: AtomicUsize,
+    /// Index in the command table of the last command run (`usize::MAX` = none yet).
+    pub last_cmd: AtomicUsize,
+    /// Unix milliseconds of the last command.
+    pub last_interaction_ms: AtomicU64,
+    /// Protocol version (2 or 3).
+    pub resp: AtomicU8,
+    /// Bytes waiting in the query buffer after the last read.
+    pub qbuf: AtomicUsize,
+    /// Bytes in the output buffer waiting to be written.
+    pub obuf: AtomicUsize,
+    /// CLIENT NO-EVICT state.
+    pub no_evict: AtomicBool,
+    /// CLIENT NO-TOUCH state.
+    pub no_touch: AtomicBool,
+    /// Set when the connection must close (CLIENT KILL, SHUTDOWN).
+    pub killed: AtomicBool,
+    /// Wakes the connection task when killed.
+    pub kill_notify: Notify,
+}
+
+impl ClientShared {
+    /// Asks the connection to close as soon as possible.
+    pub fn kill(&self) {
+        self.killed.store(true, Ordering::Release);
+        self.kill_notify.notify_one();
+    }
+
+    /// Whether the connection was asked to close.
+    pub fn is_killed(&self) -> bool {
+        self.killed.load(Ordering::Acquire)
+    }
+
+    /// The client name.
+    pub fn name(&self) -> Bytes {
+        self.name.lock().clone()
+    }
+}
+
+/// Per-connection state owned by the connection task.
+#[derive(Debug)]
+pub struct Client {
+    /// Unique client id.
+    pub id: u64,
+    /// Selected db index.
+    pub db: usize,
+    /// Negotiated protocol.
+    pub protocol: Protocol,
+    /// CLIENT REPLY OFF in effect.
+    pub reply_off: bool,
+    /// CLIENT REPLY SKIP: the next command's reply is dropped.
+    pub reply_skip_next: bool,
+    /// The current command's reply is dropped (set by CLIENT REPLY OFF/SKIP themselves).
+    pub reply_skip_this: bool,
+    /// Close the connection once the current reply is written (QUIT).
+    pub close_after_reply: bool,
+    /// State visible to other connections.
+    pub shared: Arc<ClientShared>,
+}
+
+impl Client {
+    /// Selects db `db` (already validated).
+    pub fn select(&mut self, db: usize) {
+        self.db = db;
+        self.shared.db.store(db, Ordering::Relaxed);
+    }
+
+    /// Sets the protocol version.
+    pub fn set_protocol(&mut self, p: Protocol) {
+        self.protocol = p;
+        let v = if p == Protocol::Resp3 { 3 } else { 2 };
+        self.shared.resp.store(v, Ordering::Relaxed);
+    }
+
+    /// Whether CLIENT NO-TOUCH is on.
+    pub fn no_touch(&self) -> bool {
+        self.shared.no_touch.load(Ordering::Relaxed)
+    }
+}
+
+/// Every connected client, by id.
+#[derive(Default)]
+pub struct ClientRegistry {
+    next_id: AtomicU64,
+    clients: Mutex<BTreeMap<u64, Arc<ClientShared>>>,
+}
+
+impl ClientRegistry {
+    /// Registers a new connection and returns its state.
+    pub fn register(&self, kind: ClientKind, addr: String, laddr: String, fd: i64) -> Client {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
+        let now = unix_ms();
+        let shared = Arc::new(ClientShared {
+            id,
+            addr,
+            laddr,
+            fd,
+            kind,
+            created_ms: now,
+            name: Mutex::new(Bytes::new()),
+            db: AtomicUsize::new(0),
+            last_cmd: AtomicUsize::new(usize::MAX),
+            last_interaction_ms: AtomicU64::new(now),
+            resp: AtomicU8::new(2),
+            qbuf: AtomicUsize::new(0),
+            obuf: AtomicUsize::new(0),
+            no_evict: AtomicBool::new(false),
+            no_touch: AtomicBool::new(false),
+            killed: AtomicBool::new(false),
+            kill_notify: Notify::new(),
+        });
+        if kind != ClientKind::Local {
+            self.clients.lock().insert(id, shared.clone());
+        }
+        Client {
+            id,
+            db: 0,
+            protocol: Protocol::Resp2,
+            reply_off: false,
+            reply_skip_next: false,
+            reply_skip_this: false,
+            close_after_reply: false,
+            shared,
+        }
+    }
+
+    /// Removes a closed connection.
+    pub fn unregister(&self, id: u64) {
+        self.clients.lock().remove(&id);
+    }
+
+    /// Number of connected clients.
+    pub fn len(&self) -> usize {
+        self.clients.lock().len()
+    }
+
+    /// Whether no client is connected.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// A snapshot of the connected clients in id order.
+    pub fn snapshot(&self) -> Vec<Arc<ClientShared>> {
+        self.clients.lock().values().cloned().collect()
+    }
+
+    /// Asks every client to close (shutdown).
+    pub fn kill_all(&self) {
+        for c in self.snapshot() {
+            c.kill();
+        }
+    }
+}

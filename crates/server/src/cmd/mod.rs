@@ -1,0 +1,7 @@
+//! Command handlers, one module per command family.
+
+pub mod connection;
+pub mod introspect;
+pub mod keys;
+pub mod server;
+pub mod strings;

@@ -1,0 +1,544 @@
+//! Server commands: INFO TIME LASTSAVE SHUTDOWN CONFIG.
+//!
+//! ```text
+//! INFO [section ...]      TIME      LASTSAVE
+//! SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]
+//! CONFIG GET parameter [parameter ...] | CONFIG SET parameter value [parameter value ...] |
+//!        CONFIG RESETSTAT | CONFIG HELP
+//! ```
+
+use std::fmt::Write as _;
+use std::sync::atomic::Ordering;
+
+use bytes::Bytes;
+use ferrodis_keyspace::clock::{unix_ms, unix_us};
+use ferrodis_resp::Frame;
+
+use crate::cmd::connection::{help_reply, REDIS_COMPAT_VERSION};
+use crate::command::args::eq_ic;
+use crate::command::Ctx;
+use crate::error::{CommandError, Reply};
+use crate::server::Server;
+
+/// Sections `INFO` (no argument / `default`) prints.
+const DEFAULT_SECTIONS: &[&str] = &[
+    "server",
+    "clients",
+    "memory",
+    "persistence",
+    "stats",
+    "replication",
+    "cpu",
+    "modules",
+    "errorstats",
+    "cluster",
+    "keyspace",
+];
+
+/// `INFO [section ...]`: a verbatim text of `# Section` headers and `field:value` lines.
+pub fn info(ctx: &mut Ctx) -> Reply {
+    let mut wanted: Vec<String> = ctx.args[1..]
+        .iter()
+        .map(|a| String::from_utf8_lossy(a).to_ascii_lowercase())
+        .collect();
+    if wanted.is_empty() || wanted.iter().any(|w| w == "default") {
+        wanted.extend(DEFAULT_SECTIONS.iter().map(|s| s.to_string()));
+    }
+    if wanted.iter().any(|w| w == "all" || w == "everything") {
+        wanted.extend(DEFAULT_SECTIONS.iter().map(|s| s.to_string()));
+        wanted.push("commandstats".into());
+    }
+    let text = render_info(ctx.server, &wanted);
+    Ok(Frame::Verbatim {
+        format: *b"txt",
+        text: Bytes::from(text),
+    })
+}
+
+fn human_bytes(n: u64) -> String {
+    const UNITS: &[(f64, &str)] = &[
+        (1024.0 * 1024.0 * 1024.0 * 1024.0, "T"),
+        (1024.0 * 1024.0 * 1024.0, "G"),
+        (1024.0 * 1024.0, "M"),
+        (1024.0, "K"),
+    ];
+    let v = n as f64;
+    for &(size, unit) in UNITS {
+        if v >= size {
+            return format!("{:.2}{unit}", v / size);
+        }
+    }
+    format!("{n}B")
+}
+
+/// Renders the requested INFO sections in Redis' order.
+pub fn render_info(server: &Server, wanted: &[String]) -> String {
+    let mut out = String::new();
+    let order = [
+        "server",
+        "clients",
+        "memory",
+        "persistence",
+        "stats",
+        "replication",
+        "cpu",
+        "modules",
+        "commandstats",
+        "errorstats",
+        "cluster",
+        "keyspace",
+    ];
+    for section in order {
+        if !wanted.iter().any(|w| w == section) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str("\r\n");
+        }
+        let mut s = Section(&mut out);
+        match section {
+            "server" => server_section(server, &mut s),
+            "clients" => clients_section(server, &mut s),
+            "memory" => memory_section(server, &mut s),
+            "persistence" => persistence_section(server, &mut s),
+            "stats" => stats_section(server, &mut s),
+            "replication" => replication_section(server, &mut s),
+            "cpu" => cpu_section(&mut s),
+            "modules" => s.header("Modules"),
+            "commandstats" => s.header("Commandstats"),
+            "errorstats" => s.header("Errorstats"),
+            "cluster" => {
+                s.header("Cluster");
+                s.field("cluster_enabled", 0);
+            }
+            "keyspace" => keyspace_section(server, &mut s),
+            _ => {}
+        }
+    }
+    out
+}
+
+struct Section<'a>(&'a mut String);
+
+impl Section<'_> {
+    fn header(&mut self, name: &str) {
+        let _ = write!(self.0, "# {name}\r\n");
+    }
+    fn field(&mut self, name: &str, value: impl std::fmt::Display) {
+        let _ = write!(self.0, "{name}:{value}\r\n");
+    }
+}
+
+fn server_section(server: &Server, s: &mut Section) {
+    let uptime = server.uptime().as_secs();
+    let (config_file, executable) = server.with_config(|c| {
+        (
+            c.config_file().unwrap_or("").to_string(),
+            std::env::current_exe()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+        )
+    });
+    let io_threads = server.with_config(|c| c.io_threads());
+    let hz = server.hot.hz.load(Ordering::Relaxed);
+    s.header("Server");
+    s.field("redis_version", REDIS_COMPAT_VERSION);
+    s.field("redis_git_sha1", "00000000");
+    s.field("redis_git_dirty", 0);
+    s.field("redis_build_id", "0");
+    s.field("redis_mode", "standalone");
+    s.field("ferrodis_version", env!("CARGO_PKG_VERSION"));
+    s.field(
+        "os",
+        format!("{} {}", std::env::consts::OS, std::env::consts::ARCH),
+    );
+    s.field("arch_bits", usize::BITS);
+    s.field("monotonic_clock", "POSIX clock_gettime");
+    s.field("multiplexing_api", "epoll");
+    s.field("atomicvar_api", "c11-builtin");
+    s.field("gcc_version", "0.0.0");
+    s.field("process_id", std::process::id());
+    s.field("process_supervised", "no");
+    s.field("run_id", &server.run_id);
+    s.field("tcp_port", server.tcp_port.load(Ordering::Relaxed));
+    s.field("server_time_usec", unix_us());
+    s.field("uptime_in_seconds", uptime);
+    s.field("uptime_in_days", uptime / 86_400);
+    s.field("hz", hz);
+    s.field("configured_hz", hz);
+    s.field(
+        "lru_clock",
+        ((unix_ms() / 1000) as u32) & ferrodis_keyspace::clock::LRU_CLOCK_MAX,
+    );
+    s.field("executable", executable);
+    s.field("config_file", config_file);
+    s.field("io_threads_active", i32::from(io_threads > 1));
+}
+
+fn clients_section(server: &Server, s: &mut Section) {
+    let clients = server.clients.snapshot();
+    let max_in = clients.iter().map(|c| c.qbuf.load(Ordering::Relaxed)).max();
+    let max_out = clients.iter().map(|c| c.obuf.load(Ordering::Relaxed)).max();
+    s.header("Clients");
+    s.field("connected_clients", clients.len());
+    s.field("cluster_connections", 0);
+    s.field("maxclients", server.hot.maxclients.load(Ordering::Relaxed));
+    s.field("client_recent_max_input_buffer", max_in.unwrap_or(0));
+    s.field("client_recent_max_output_buffer", max_out.unwrap_or(0));
+    s.field("blocked_clients", 0);
+    s.field("tracking_clients", 0);
+    s.field("clients_in_timeout_table", 0);
+}
+
+fn memory_section(server: &Server, s: &mut Section) {
+    let used = server.used_memory();
+    let rss = server.rss_bytes();
+    let peak = server.peak_memory().max(used);
+    let total_system = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            m.lines()
+                .find(|l| l.starts_with("MemTotal:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb * 1024);
+    let (maxmemory, policy) = server.with_config(|c| {
+        (
+            c.get_str("maxmemory")
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(0),
+            c.get_str("maxmemory-policy").unwrap_or_default(),
+        )
+    });
+    let perc = |a: u64, b: u64| {
+        if b == 0 {
+            "0.00%".to_string()
+        } else {
+            format!("{:.2}%", a as f64 * 100.0 / b as f64)
+        }
+    };
+    s.header("Memory");
+    s.field("used_memory", used);
+    s.field("used_memory_human", human_bytes(used));
+    s.field("used_memory_rss", rss);
+    s.field("used_memory_rss_human", human_bytes(rss));
+    s.field("used_memory_peak", peak);
+    s.field("used_memory_peak_human", human_bytes(peak));
+    s.field("used_memory_peak_perc", perc(used, peak));
+    s.field("used_memory_overhead", 0);
+    s.field("used_memory_startup", 0);
+    s.field("used_memory_dataset", used);
+    s.field("used_memory_dataset_perc", "100.00%");
+    s.field("allocator_allocated", used);
+    s.field("allocator_active", rss);
+    s.field("allocator_resident", rss);
+    s.field("total_system_memory", total_system);
+    s.field("total_system_memory_human", human_bytes(total_system));
+    for f in ["used_memory_lua", "used_memory_vm_eval"] {
+        s.field(f, 0);
+    }
+    s.field("used_memory_lua_human", "0B");
+    s.field("used_memory_scripts_eval", 0);
+    s.field("number_of_cached_scripts", 0);
+    s.field("number_of_functions", 0);
+    s.field("number_of_libraries", 0);
+    s.field("used_memory_vm_functions", 0);
+    s.field("used_memory_vm_total", 0);
+    s.field("used_memory_vm_total_human", "0B");
+    s.field("used_memory_functions", 0);
+    s.field("used_memory_scripts", 0);
+    s.field("used_memory_scripts_human", "0B");
+    s.field("maxmemory", maxmemory);
+    s.field("maxmemory_human", human_bytes(maxmemory));
+    s.field("maxmemory_policy", policy);
+    s.field("allocator_frag_ratio", "1.00");
+    s.field("allocator_frag_bytes", 0);
+    s.field("allocator_rss_ratio", "1.00");
+    s.field("allocator_rss_bytes", 0);
+    s.field("rss_overhead_ratio", "1.00");
+    s.field("rss_overhead_bytes", 0);
+    let frag = if used == 0 {
+        1.0
+    } else {
+        rss as f64 / used as f64
+    };
+    s.field("mem_fragmentation_ratio", format!("{frag:.2}"));
+    s.field("mem_fragmentation_bytes", rss.saturating_sub(used));
+    for f in [
+        "mem_not_counted_for_evict",
+        "mem_replication_backlog",
+        "mem_total_replication_buffers",
+        "mem_clients_slaves",
+        "mem_clients_normal",
+        "mem_cluster_links",
+        "mem_aof_buffer",
+    ] {
+        s.field(f, 0);
+    }
+    s.field("mem_allocator", "libc");
+    s.field("active_defrag_running", 0);
+    s.field("lazyfree_pending_objects", 0);
+    s.field("lazyfreed_objects", 0);
+}
+
+fn persistence_section(server: &Server, s: &mut Section) {
+    let aof = server.with_config(|c| c.appendonly());
+    s.header("Persistence");
+    s.field("loading", 0);
+    s.field("async_loading", 0);
+    s.field("current_cow_peak", 0);
+    s.field("current_cow_size", 0);
+    s.field("current_cow_size_age", 0);
+    s.field("current_fork_perc", "0.00");
+    s.field("current_save_keys_processed", 0);
+    s.field("current_save_keys_total", 0);
+    s.field("rdb_changes_since_last_save", 0);
+    s.field("rdb_bgsave_in_progress", 0);
+    s.field(
+        "rdb_last_save_time",
+        server.lastsave_unix_secs.load(Ordering::Relaxed),
+    );
+    s.field("rdb_last_bgsave_status", "ok");
+    s.field("rdb_last_bgsave_time_sec", -1);
+    s.field("rdb_current_bgsave_time_sec", -1);
+    s.field("rdb_saves", 0);
+    s.field("rdb_last_cow_size", 0);
+    s.field("rdb_last_load_keys_expired", 0);
+    s.field("rdb_last_load_keys_loaded", 0);
+    s.field("aof_enabled", i32::from(aof));
+    s.field("aof_rewrite_in_progress", 0);
+    s.field("aof_rewrite_scheduled", 0);
+    s.field("aof_last_rewrite_time_sec", -1);
+    s.field("aof_current_rewrite_time_sec", -1);
+    s.field("aof_last_bgrewrite_status", "ok");
+    s.field("aof_rewrites", 0);
+    s.field("aof_rewrites_consecutive_failures", 0);
+    s.field("aof_last_write_status", "ok");
+    s.field("aof_last_cow_size", 0);
+    s.field("module_fork_in_progress", 0);
+    s.field("module_fork_last_cow_size", 0);
+}
+
+fn stats_section(server: &Server, s: &mut Section) {
+    let st = &server.stats;
+    let ks = server.keyspace.stats();
+    let get = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
+    let kbps = |a: &std::sync::atomic::AtomicU64| format!("{:.2}", get(a) as f64 / 100.0);
+    s.header("Stats");
+    s.field(
+        "total_connections_received",
+        get(&st.total_connections_received),
+    );
+    s.field(
+        "total_commands_processed",
+        get(&st.total_commands_processed),
+    );
+    s.field(
+        "instantaneous_ops_per_sec",
+        get(&st.instantaneous_ops_per_sec),
+    );
+    s.field("total_net_input_bytes", get(&st.total_net_input_bytes));
+    s.field("total_net_output_bytes", get(&st.total_net_output_bytes));
+    s.field("total_net_repl_input_bytes", 0);
+    s.field("total_net_repl_output_bytes", 0);
+    s.field(
+        "instantaneous_input_kbps",
+        kbps(&st.instantaneous_input_kbps_x100),
+    );
+    s.field(
+        "instantaneous_output_kbps",
+        kbps(&st.instantaneous_output_kbps_x100),
+    );
+    s.field("instantaneous_input_repl_kbps", "0.00");
+    s.field("instantaneous_output_repl_kbps", "0.00");
+    s.field("rejected_connections", get(&st.rejected_connections));
+    s.field("sync_full", 0);
+    s.field("sync_partial_ok", 0);
+    s.field("sync_partial_err", 0);
+    s.field("expired_keys", ks.expired_keys);
+    s.field("expired_stale_perc", "0.00");
+    s.field(
+        "expired_time_cap_reached_count",
+        get(&st.expired_time_cap_reached_count),
+    );
+    s.field(
+        "expire_cycle_cpu_milliseconds",
+        get(&st.expire_cycle_cpu_us) / 1000,
+    );
+    s.field("evicted_keys", 0);
+    s.field("evicted_clients", 0);
+    s.field("total_eviction_exceeded_time", 0);
+    s.field("current_eviction_exceeded_time", 0);
+    s.field("keyspace_hits", ks.keyspace_hits);
+    s.field("keyspace_misses", ks.keyspace_misses);
+    for f in [
+        "pubsub_channels",
+        "pubsub_patterns",
+        "pubsubshard_channels",
+        "latest_fork_usec",
+        "total_forks",
+        "migrate_cached_sockets",
+        "slave_expires_tracked_keys",
+        "active_defrag_hits",
+        "active_defrag_misses",
+        "active_defrag_key_hits",
+        "active_defrag_key_misses",
+        "total_active_defrag_time",
+        "current_active_defrag_time",
+        "tracking_total_keys",
+        "tracking_total_items",
+        "tracking_total_prefixes",
+        "unexpected_error_replies",
+    ] {
+        s.field(f, 0);
+    }
+    s.field("total_error_replies", get(&st.total_error_replies));
+    s.field("dump_payload_sanitizations", 0);
+    s.field("total_reads_processed", get(&st.total_reads_processed));
+    s.field("total_writes_processed", get(&st.total_writes_processed));
+    s.field("io_threaded_reads_processed", 0);
+    s.field("io_threaded_writes_processed", 0);
+    s.field("reply_buffer_shrinks", 0);
+    s.field("reply_buffer_expands", 0);
+}
+
+fn replication_section(server: &Server, s: &mut Section) {
+    s.header("Replication");
+    s.field("role", "master");
+    s.field("connected_slaves", 0);
+    s.field("master_failover_state", "no-failover");
+    s.field("master_replid", &server.run_id);
+    s.field("master_replid2", "0000000000000000000000000000000000000000");
+    s.field("master_repl_offset", 0);
+    s.field("second_repl_offset", -1);
+    s.field("repl_backlog_active", 0);
+    s.field("repl_backlog_size", 1_048_576);
+    s.field("repl_backlog_first_byte_offset", 0);
+    s.field("repl_backlog_histlen", 0);
+}
+
+fn cpu_section(s: &mut Section) {
+    // utime and stime are fields 14 and 15 of /proc/self/stat, in clock ticks (100 per second).
+    let (user, sys) = std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|st| {
+            let rest = st.rsplit_once(')')?.1;
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            Some((
+                f.get(11)?.parse::<f64>().ok()?,
+                f.get(12)?.parse::<f64>().ok()?,
+            ))
+        })
+        .unwrap_or((0.0, 0.0));
+    s.header("CPU");
+    s.field("used_cpu_sys", format!("{:.6}", sys / 100.0));
+    s.field("used_cpu_user", format!("{:.6}", user / 100.0));
+    s.field("used_cpu_sys_children", "0.000000");
+    s.field("used_cpu_user_children", "0.000000");
+    s.field("used_cpu_sys_main_thread", format!("{:.6}", sys / 100.0));
+    s.field("used_cpu_user_main_thread", format!("{:.6}", user / 100.0));
+}
+
+fn keyspace_section(server: &Server, s: &mut Section) {
+    s.header("Keyspace");
+    for (db, info) in server.keyspace.db_info().iter().enumerate() {
+        if info.keys > 0 {
+            s.field(
+                &format!("db{db}"),
+                format!("keys={},expires={},avg_ttl=0", info.keys, info.expires),
+            );
+        }
+    }
+}
+
+/// `TIME`: `[unix seconds, microseconds]` as bulk strings.
+pub fn time(_ctx: &mut Ctx) -> Reply {
+    let us = unix_us();
+    Ok(Frame::Array(vec![
+        Frame::Bulk(Bytes::from((us / 1_000_000).to_string())),
+        Frame::Bulk(Bytes::from((us % 1_000_000).to_string())),
+    ]))
+}
+
+/// `LASTSAVE`: Unix seconds of the last successful save. Ferrodis has no persistence yet, so
+/// this is the start time, which is what Redis reports after starting without a save file.
+pub fn lastsave(ctx: &mut Ctx) -> Reply {
+    Ok(Frame::Integer(
+        ctx.server.lastsave_unix_secs.load(Ordering::Relaxed) as i64,
+    ))
+}
+
+/// `SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]`: stops the server; no reply on success.
+/// There is no persistence yet, so SAVE has nothing to write: it is accepted and logged.
+pub fn shutdown(ctx: &mut Ctx) -> Reply {
+    let (mut save, mut nosave, mut abort) = (false, false, false);
+    for a in &ctx.args[1..] {
+        if eq_ic(a, "save") {
+            save = true;
+        } else if eq_ic(a, "nosave") {
+            nosave = true;
+        } else if eq_ic(a, "abort") {
+            abort = true;
+        } else if !(eq_ic(a, "now") || eq_ic(a, "force")) {
+            return Err(CommandError::Syntax);
+        }
+    }
+    if (save && nosave) || (abort && ctx.args.len() > 2) {
+        return Err(CommandError::Syntax);
+    }
+    if abort {
+        return Err(CommandError::msg("ERR No shutdown in progress."));
+    }
+    if save {
+        tracing::warn!("SHUTDOWN SAVE: persistence is not implemented yet, nothing to save");
+    }
+    tracing::warn!("User requested shutdown...");
+    ctx.server.request_shutdown();
+    ctx.client.close_after_reply = true;
+    ctx.client.reply_skip_this = true;
+    Ok(Frame::ok())
+}
+
+/// `CONFIG GET parameter [parameter ...]`: a map of matching directives and values.
+pub fn config_get(ctx: &mut Ctx) -> Reply {
+    let patterns: Vec<&[u8]> = ctx.args[2..].iter().map(|a| &a[..]).collect();
+    let pairs = ctx.server.with_config(|c| c.get(&patterns));
+    Ok(Frame::Map(
+        pairs
+            .into_iter()
+            .map(|(k, v)| (Frame::Bulk(k.into()), Frame::Bulk(v.into())))
+            .collect(),
+    ))
+}
+
+/// `CONFIG SET parameter value [parameter value ...]`: all or nothing; Redis' error texts.
+pub fn config_set(ctx: &mut Ctx) -> Reply {
+    let rest = &ctx.args[2..];
+    if rest.len() % 2 != 0 {
+        return Err(CommandError::Syntax);
+    }
+    let pairs: Vec<(&[u8], &[u8])> = rest.chunks(2).map(|p| (&p[0][..], &p[1][..])).collect();
+    ctx.server.config_set(&pairs).map_err(CommandError::owned)?;
+    Ok(Frame::ok())
+}
+
+/// `CONFIG RESETSTAT`.
+pub fn config_resetstat(ctx: &mut Ctx) -> Reply {
+    ctx.server.reset_stats();
+    Ok(Frame::ok())
+}
+
+/// `CONFIG HELP`.
+pub fn config_help(_ctx: &mut Ctx) -> Reply {
+    help_reply(
+        "CONFIG",
+        &[
+            "GET <pattern> [<pattern> ...]",
+            "    Reply with the directives matching the glob-style patterns and their values.",
+            "SET <directive> <value> [<directive> <value> ...]",
+            "    Change directives at runtime, all or none.",
+            "RESETSTAT",
+            "    Reset the statistics INFO reports.",
+        ],
+    )
+}

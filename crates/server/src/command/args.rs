@@ -1,0 +1,117 @@
+//! Argument parsing helpers: a cursor over a command's arguments.
+
+use bytes::Bytes;
+
+use crate::error::CommandError;
+
+/// A cursor over command arguments that parses typed values with Redis' error replies.
+#[derive(Clone, Debug)]
+pub struct ArgCursor<'a> {
+    args: &'a [Bytes],
+    pos: usize,
+}
+
+impl<'a> ArgCursor<'a> {
+    /// A cursor at `args[start]`.
+    pub fn new(args: &'a [Bytes], start: usize) -> ArgCursor<'a> {
+        ArgCursor { args, pos: start }
+    }
+
+    /// The next argument, if any.
+    #[allow(clippy::should_implement_trait)]
+    pub fn next(&mut self) -> Option<&'a Bytes> {
+        let a = self.args.get(self.pos)?;
+        self.pos += 1;
+        Some(a)
+    }
+
+    /// The next argument, or `ERR syntax error` when there is none.
+    pub fn required(&mut self) -> Result<&'a Bytes, CommandError> {
+        self.next().ok_or(CommandError::Syntax)
+    }
+
+    /// The next argument as an `i64` (`ERR syntax error` if missing, `ERR value is not an
+    /// integer or out of range` if malformed).
+    pub fn required_i64(&mut self) -> Result<i64, CommandError> {
+        parse_i64(self.required()?)
+    }
+
+    /// The next argument without consuming it.
+    pub fn peek(&self) -> Option<&'a Bytes> {
+        self.args.get(self.pos)
+    }
+
+    /// Number of arguments left.
+    pub fn remaining(&self) -> usize {
+        self.args.len().saturating_sub(self.pos)
+    }
+
+    /// Whether no argument is left.
+    pub fn is_empty(&self) -> bool {
+        self.remaining() == 0
+    }
+
+    /// The arguments not consumed yet.
+    pub fn rest(&self) -> &'a [Bytes] {
+        self.args.get(self.pos..).unwrap_or(&[])
+    }
+}
+
+/// Parses an `i64` argument strictly (Redis `string2ll`): `ERR value is not an integer or out of
+/// range` otherwise.
+pub fn parse_i64(b: &[u8]) -> Result<i64, CommandError> {
+    ferrodis_keyspace::value::parse_i64(b).ok_or(CommandError::NotInteger)
+}
+
+/// Parses a non-negative `i64` that must fit `usize`, with `err` for negatives.
+pub fn parse_index(b: &[u8], err: CommandError) -> Result<usize, CommandError> {
+    let v = parse_i64(b)?;
+    usize::try_from(v).map_err(|_| err)
+}
+
+/// Case-insensitive ASCII comparison of an argument with a keyword.
+pub fn eq_ic(arg: &[u8], keyword: &str) -> bool {
+    arg.eq_ignore_ascii_case(keyword.as_bytes())
+}
+
+/// Parses a float argument like Redis' `getDoubleFromObject` (`strtod` on the whole string, no
+/// leading space, no NaN): `ERR value is not a valid float` otherwise.
+pub fn parse_f64(b: &[u8]) -> Result<f64, CommandError> {
+    let s = std::str::from_utf8(b).map_err(|_| CommandError::NotFloat)?;
+    if s.is_empty() || s.starts_with(|c: char| c.is_ascii_whitespace()) {
+        return Err(CommandError::NotFloat);
+    }
+    let v: f64 = match s.to_ascii_lowercase().as_str() {
+        "inf" | "+inf" | "infinity" | "+infinity" => f64::INFINITY,
+        "-inf" | "-infinity" => f64::NEG_INFINITY,
+        _ => s.parse().map_err(|_| CommandError::NotFloat)?,
+    };
+    if v.is_nan() {
+        return Err(CommandError::NotFloat);
+    }
+    Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursor_walks_and_parses() {
+        let args: Vec<Bytes> = ["SET", "k", "10", "x"]
+            .iter()
+            .map(|s| Bytes::from(*s))
+            .collect();
+        let mut c = ArgCursor::new(&args, 1);
+        assert_eq!(c.remaining(), 3);
+        assert_eq!(c.required().map(|b| &b[..]), Ok(&b"k"[..]));
+        assert_eq!(c.required_i64(), Ok(10));
+        assert_eq!(c.required_i64(), Err(CommandError::NotInteger));
+        assert_eq!(c.required(), Err(CommandError::Syntax));
+        assert!(eq_ic(b"nX", "nx"));
+        assert_eq!(parse_f64(b"1.5"), Ok(1.5));
+        assert_eq!(parse_f64(b"-inf"), Ok(f64::NEG_INFINITY));
+        assert_eq!(parse_f64(b" 1"), Err(CommandError::NotFloat));
+        assert_eq!(parse_f64(b"nan"), Err(CommandError::NotFloat));
+    }
+}

@@ -1,0 +1,117 @@
+//! Dispatch: the one path every command takes, from any front end.
+//!
+//! Order of checks (Redis `processCommand`): lookup (unknown command / subcommand) → arity →
+//! key extraction and shard locking → handler. Later issues insert auth, MULTI queueing, ACL,
+//! OOM for `denyoom` commands, read-only replica and pub/sub context checks here, and nowhere
+//! else.
+
+use std::sync::atomic::Ordering;
+
+use bytes::Bytes;
+use ferrodis_keyspace::Now;
+use ferrodis_resp::Frame;
+
+use crate::client::Client;
+use crate::command::Ctx;
+use crate::error::{CommandError, Reply};
+use crate::server::Server;
+
+impl Server {
+    /// Runs one command for `client` and returns its reply (errors included as error frames).
+    pub fn execute(&self, client: &mut Client, args: &[Bytes]) -> Frame {
+        match self.dispatch(client, args) {
+            Ok(f) => f,
+            Err(e) => e.to_frame(),
+        }
+    }
+
+    fn dispatch(&self, client: &mut Client, args: &[Bytes]) -> Reply {
+        let Some(name) = args.first() else {
+            return Ok(Frame::NullArray);
+        };
+        let mut idx = self
+            .commands
+            .lookup(name)
+            .ok_or_else(|| unknown_command(args))?;
+        let mut entry = self.commands.entry(idx);
+        if entry.spec.is_container() && (args.len() >= 2 || entry.spec.handler.is_none()) {
+            let Some(sub) = args.get(1) else {
+                return Err(CommandError::WrongArity(entry.full_name.clone()));
+            };
+            idx = self
+                .commands
+                .lookup_sub(idx, sub)
+                .ok_or_else(|| unknown_subcommand(sub, &entry.full_name))?;
+            entry = self.commands.entry(idx);
+        }
+        let spec = entry.spec;
+        if !spec.arity_ok(args.len()) {
+            return Err(CommandError::WrongArity(entry.full_name.clone()));
+        }
+        let handler = spec
+            .handler
+            .ok_or_else(|| CommandError::WrongArity(entry.full_name.clone()))?;
+
+        let now = Now::system();
+        client.shared.last_cmd.store(idx, Ordering::Relaxed);
+        client
+            .shared
+            .last_interaction_ms
+            .store(now.ms, Ordering::Relaxed);
+
+        let ks = &self.keyspace;
+        let mut guard = if spec.all_shards {
+            ks.lock_all(now)
+        } else if spec.keys.is_empty() {
+            ks.lock_lazily(now)
+        } else {
+            let keys = spec
+                .keys
+                .iter()
+                .flat_map(|k| k.positions(args.len()))
+                .map(|i| &args[i][..]);
+            ks.lock_keys(keys, now)
+        };
+        guard.set_no_touch(client.no_touch());
+        let mut ctx = Ctx {
+            server: self,
+            client,
+            args,
+            ks: &mut guard,
+        };
+        handler(&mut ctx)
+    }
+}
+
+/// `ERR unknown command 'x', with args beginning with: 'a' 'b' ` (Redis 7 text: the name and
+/// the arguments are cut to 128 bytes, CR/LF shown as spaces).
+fn unknown_command(args: &[Bytes]) -> CommandError {
+    let name = sanitize(&args[0][..args[0].len().min(128)]);
+    let mut rest = String::new();
+    for a in &args[1..] {
+        if rest.len() >= 128 {
+            break;
+        }
+        let room = 128 - rest.len();
+        rest.push('\'');
+        rest.push_str(&sanitize(&a[..a.len().min(room)]));
+        rest.push_str("' ");
+    }
+    CommandError::owned(format!(
+        "ERR unknown command '{name}', with args beginning with: {rest}"
+    ))
+}
+
+/// `ERR unknown subcommand 'x'. Try CONFIG HELP.`
+fn unknown_subcommand(sub: &[u8], parent: &str) -> CommandError {
+    let sub = sanitize(&sub[..sub.len().min(128)]);
+    CommandError::owned(format!(
+        "ERR unknown subcommand '{sub}'. Try {} HELP.",
+        parent.to_ascii_uppercase()
+    ))
+}
+
+/// Error texts are single-line: CR and LF become spaces, other bytes pass through.
+fn sanitize(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).replace(['\r', '\n'], " ")
+}

@@ -1,0 +1,366 @@
+//! The types the command table is declared with.
+
+use crate::command::Ctx;
+use crate::error::Reply;
+
+/// A command handler: parses its arguments from the context and runs.
+pub type Handler = fn(&mut Ctx<'_, '_>) -> Reply;
+
+/// Command flags (Redis `CMD_*`), as a bit set. Names as `COMMAND INFO` prints them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Flags(pub u32);
+
+macro_rules! flags {
+    ($($name:ident = $bit:expr, $text:literal;)*) => {
+        impl Flags {
+            $(
+                #[doc = concat!("`", $text, "`")]
+                pub const $name: Flags = Flags(1 << $bit);
+            )*
+            /// Every flag with its `COMMAND INFO` name, in Redis' order.
+            pub const ALL: &'static [(Flags, &'static str)] = &[$((Flags::$name, $text)),*];
+        }
+    };
+}
+
+flags! {
+    WRITE = 0, "write";
+    READONLY = 1, "readonly";
+    DENYOOM = 2, "denyoom";
+    ADMIN = 4, "admin";
+    PUBSUB = 5, "pubsub";
+    NOSCRIPT = 6, "noscript";
+    BLOCKING = 8, "blocking";
+    LOADING = 9, "loading";
+    STALE = 10, "stale";
+    SKIP_MONITOR = 11, "skip_monitor";
+    SKIP_SLOWLOG = 12, "skip_slowlog";
+    ASKING = 13, "asking";
+    FAST = 14, "fast";
+    NO_AUTH = 15, "no_auth";
+    MAY_REPLICATE = 16, "may_replicate";
+    NO_MANDATORY_KEYS = 19, "no_mandatory_keys";
+    NO_ASYNC_LOADING = 23, "no_async_loading";
+    NO_MULTI = 24, "no_multi";
+    MOVABLEKEYS = 25, "movablekeys";
+    ALLOW_BUSY = 26, "allow_busy";
+}
+
+impl Flags {
+    /// No flags.
+    pub const NONE: Flags = Flags(0);
+
+    /// Whether every flag of `other` is set.
+    pub const fn has(self, other: Flags) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    /// Union (usable in `const` tables).
+    pub const fn with(self, other: Flags) -> Flags {
+        Flags(self.0 | other.0)
+    }
+}
+
+impl std::ops::BitOr for Flags {
+    type Output = Flags;
+    fn bitor(self, o: Flags) -> Flags {
+        Flags(self.0 | o.0)
+    }
+}
+
+/// ACL categories (Redis `ACL_CATEGORY_*`), as a bit set. Names without the `@`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Acl(pub u32);
+
+macro_rules! acl {
+    ($($name:ident = $bit:expr, $text:literal;)*) => {
+        impl Acl {
+            $(
+                #[doc = concat!("`@", $text, "`")]
+                pub const $name: Acl = Acl(1 << $bit);
+            )*
+            /// Every category with its name, in Redis' order.
+            pub const ALL: &'static [(Acl, &'static str)] = &[$((Acl::$name, $text)),*];
+        }
+    };
+}
+
+acl! {
+    KEYSPACE = 0, "keyspace";
+    READ = 1, "read";
+    WRITE = 2, "write";
+    SET = 3, "set";
+    SORTEDSET = 4, "sortedset";
+    LIST = 5, "list";
+    HASH = 6, "hash";
+    STRING = 7, "string";
+    BITMAP = 8, "bitmap";
+    HYPERLOGLOG = 9, "hyperloglog";
+    GEO = 10, "geo";
+    STREAM = 11, "stream";
+    PUBSUB = 12, "pubsub";
+    ADMIN = 13, "admin";
+    FAST = 14, "fast";
+    SLOW = 15, "slow";
+    BLOCKING = 16, "blocking";
+    DANGEROUS = 17, "dangerous";
+    CONNECTION = 18, "connection";
+    TRANSACTION = 19, "transaction";
+    SCRIPTING = 20, "scripting";
+}
+
+impl Acl {
+    /// No category.
+    pub const NONE: Acl = Acl(0);
+
+    /// Whether every category of `other` is set.
+    pub const fn has(self, other: Acl) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    /// Union (usable in `const` tables).
+    pub const fn with(self, other: Acl) -> Acl {
+        Acl(self.0 | other.0)
+    }
+}
+
+impl std::ops::BitOr for Acl {
+    type Output = Acl;
+    fn bitor(self, o: Acl) -> Acl {
+        Acl(self.0 | o.0)
+    }
+}
+
+/// Where a command's keys are in its arguments (a Redis 7 key specification with an `index`
+/// begin-search and a `range` find-keys step). Indexes count the command name as 0.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KeySpec {
+    /// Key-spec flags as `COMMAND INFO` prints them (`RW`, `access`, ...).
+    pub flags: &'static [&'static str],
+    /// Index of the first key.
+    pub begin: usize,
+    /// Last key relative to `begin` when ≥ 0; when negative, counted from the end of the
+    /// arguments (-1 = the last argument).
+    pub lastkey: i32,
+    /// Distance between keys.
+    pub step: usize,
+    /// Optional note shown by `COMMAND INFO`.
+    pub notes: &'static str,
+}
+
+impl KeySpec {
+    /// One key at `begin`.
+    pub const fn one(begin: usize, flags: &'static [&'static str]) -> KeySpec {
+        KeySpec {
+            flags,
+            begin,
+            lastkey: 0,
+            step: 1,
+            notes: "",
+        }
+    }
+
+    /// Keys from `begin` to `lastkey` (see [`KeySpec::lastkey`]) every `step` arguments.
+    pub const fn range(
+        begin: usize,
+        lastkey: i32,
+        step: usize,
+        flags: &'static [&'static str],
+    ) -> KeySpec {
+        KeySpec {
+            flags,
+            begin,
+            lastkey,
+            step,
+            notes: "",
+        }
+    }
+
+    /// The same spec with a note.
+    pub const fn note(self, notes: &'static str) -> KeySpec {
+        KeySpec { notes, ..self }
+    }
+
+    /// Argument indexes of the keys this spec finds in `argc` arguments.
+    pub fn positions(&self, argc: usize) -> impl Iterator<Item = usize> {
+        let last = if self.lastkey >= 0 {
+            self.begin + self.lastkey as usize
+        } else {
+            (argc as i64 + i64::from(self.lastkey)).max(0) as usize
+        };
+        let last = last.min(argc.saturating_sub(1));
+        (self.begin..=last)
+            .step_by(self.step.max(1))
+            .filter(move |&i| i < argc)
+    }
+}
+
+/// The group a command is documented under (`COMMAND DOCS` `group`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Group {
+    /// Keyspace commands.
+    Generic,
+    /// Strings.
+    String,
+    /// Connection management.
+    Connection,
+    /// Server management.
+    Server,
+}
+
+impl Group {
+    /// The name `COMMAND DOCS` prints.
+    pub fn name(self) -> &'static str {
+        match self {
+            Group::Generic => "generic",
+            Group::String => "string",
+            Group::Connection => "connection",
+            Group::Server => "server",
+        }
+    }
+}
+
+/// One command (or subcommand) of the table.
+#[derive(Clone, Copy, Debug)]
+pub struct CommandSpec {
+    /// Lowercase name (`get`; for a subcommand the part after `|`, e.g. `get` of `config|get`).
+    pub name: &'static str,
+    /// Redis arity: exact argument count including the name when positive, minimum when negative.
+    pub arity: i32,
+    /// Flags.
+    pub flags: Flags,
+    /// ACL categories, declared explicitly (a unit test checks them against the flags).
+    pub acl: Acl,
+    /// Key specifications; they drive locking, `COMMAND GETKEYS` and `COMMAND INFO`.
+    pub keys: &'static [KeySpec],
+    /// Documentation group.
+    pub group: Group,
+    /// The Redis version that introduced the command.
+    pub since: &'static str,
+    /// Time complexity.
+    pub complexity: &'static str,
+    /// One-line summary, in our words.
+    pub summary: &'static str,
+    /// Argument syntax after the name, e.g. `key [NX | XX]`; parsed into `COMMAND DOCS`
+    /// arguments (see `docs.rs` for the grammar).
+    pub syntax: &'static str,
+    /// Command tips (`nondeterministic_output`, `request_policy:...`).
+    pub tips: &'static [&'static str],
+    /// The handler; `None` for container commands that only have subcommands.
+    pub handler: Option<Handler>,
+    /// Subcommands (`CONFIG GET`, ...), empty for plain commands.
+    pub subcommands: &'static [CommandSpec],
+    /// Needs every shard locked (atomic key-less writes such as FLUSHALL and SWAPDB).
+    pub all_shards: bool,
+}
+
+impl CommandSpec {
+    /// A spec with every optional field empty; tables fill in the rest with struct update syntax.
+    pub const BASE: CommandSpec = CommandSpec {
+        name: "",
+        arity: 0,
+        flags: Flags::NONE,
+        acl: Acl::NONE,
+        keys: &[],
+        group: Group::Generic,
+        since: "",
+        complexity: "",
+        summary: "",
+        syntax: "",
+        tips: &[],
+        handler: None,
+        subcommands: &[],
+        all_shards: false,
+    };
+
+    /// Legacy `(first, last, step)` key positions for `COMMAND INFO`.
+    pub fn legacy_range(&self) -> (i64, i64, i64) {
+        let Some(first) = self.keys.first() else {
+            return (0, 0, 0);
+        };
+        let mut last: i64 = 0;
+        for k in self.keys {
+            let l = if k.lastkey < 0 {
+                i64::from(k.lastkey)
+            } else {
+                (k.begin as i64) + i64::from(k.lastkey)
+            };
+            if l < 0 || last < 0 {
+                last = last.min(l);
+            } else {
+                last = last.max(l);
+            }
+        }
+        (first.begin as i64, last, first.step as i64)
+    }
+
+    /// Whether this is a container of subcommands.
+    pub fn is_container(&self) -> bool {
+        !self.subcommands.is_empty()
+    }
+
+    /// Whether `argc` arguments satisfy the arity.
+    pub fn arity_ok(&self, argc: usize) -> bool {
+        let argc = argc as i64;
+        let arity = i64::from(self.arity);
+        (arity >= 0 && argc == arity) || (arity < 0 && argc >= -arity)
+    }
+}
+
+impl CommandSpec {
+    /// Starts a declaration: name, arity, flags, ACL categories, group, since, complexity,
+    /// summary, syntax and handler. Use the chained `const fn`s for the rest.
+    #[allow(clippy::too_many_arguments)]
+    pub const fn new(
+        name: &'static str,
+        arity: i32,
+        flags: Flags,
+        acl: Acl,
+        group: Group,
+        since: &'static str,
+        complexity: &'static str,
+        summary: &'static str,
+        syntax: &'static str,
+        handler: Option<Handler>,
+    ) -> CommandSpec {
+        CommandSpec {
+            name,
+            arity,
+            flags,
+            acl,
+            group,
+            since,
+            complexity,
+            summary,
+            syntax,
+            handler,
+            ..CommandSpec::BASE
+        }
+    }
+
+    /// With key specifications.
+    pub const fn keys(self, keys: &'static [KeySpec]) -> CommandSpec {
+        CommandSpec { keys, ..self }
+    }
+
+    /// With command tips.
+    pub const fn tips(self, tips: &'static [&'static str]) -> CommandSpec {
+        CommandSpec { tips, ..self }
+    }
+
+    /// With subcommands.
+    pub const fn subs(self, subcommands: &'static [CommandSpec]) -> CommandSpec {
+        CommandSpec {
+            subcommands,
+            ..self
+        }
+    }
+
+    /// Runs with every shard locked.
+    pub const fn all_shards(self) -> CommandSpec {
+        CommandSpec {
+            all_shards: true,
+            ..self
+        }
+    }
+}

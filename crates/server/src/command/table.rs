@@ -1,0 +1,1214 @@
+//! Every command Ferrodis implements, declared once.
+//!
+//! Flags, arities, key specifications and ACL categories follow Redis 7.0 (`COMMAND INFO` answers
+//! the same); summaries and complexities are in our words. Adding a command means adding a line
+//! here and its handler: dispatch, arity errors, `COMMAND`, `COMMAND DOCS` and (later) ACL follow.
+
+use crate::cmd::{connection as conn, introspect, keys, server, strings};
+use crate::command::spec::{Acl, CommandSpec as C, Flags, Group, KeySpec as K};
+
+// Flag shorthands.
+const W: Flags = Flags::WRITE;
+const R: Flags = Flags::READONLY;
+const DW: Flags = Flags::WRITE.with(Flags::DENYOOM);
+const F: Flags = Flags::FAST;
+const LS: Flags = Flags::LOADING.with(Flags::STALE);
+const ADM: Flags = Flags::ADMIN.with(Flags::NOSCRIPT).with(LS);
+const CONN_FLAGS: Flags = Flags::NOSCRIPT
+    .with(LS)
+    .with(Flags::FAST)
+    .with(Flags::NO_AUTH)
+    .with(Flags::ALLOW_BUSY);
+const NS_LS: Flags = Flags::NOSCRIPT.with(LS);
+
+// ACL category shorthands.
+const A_KS: Acl = Acl::KEYSPACE;
+const A_R: Acl = Acl::READ;
+const A_W: Acl = Acl::WRITE;
+const A_STR: Acl = Acl::STRING;
+const A_F: Acl = Acl::FAST;
+const A_S: Acl = Acl::SLOW;
+const A_C: Acl = Acl::CONNECTION;
+const A_ADMIN: Acl = Acl::ADMIN.with(Acl::SLOW).with(Acl::DANGEROUS);
+
+// Key spec flag sets.
+const RO: &[&str] = &["RO"];
+const RO_AC: &[&str] = &["RO", "access"];
+const RW_AC_UP: &[&str] = &["RW", "access", "update"];
+const RW_AC_DEL: &[&str] = &["RW", "access", "delete"];
+const RW_UP: &[&str] = &["RW", "update"];
+const RW_INS: &[&str] = &["RW", "insert"];
+const OW_UP: &[&str] = &["OW", "update"];
+const OW_INS: &[&str] = &["OW", "insert"];
+const RM_DEL: &[&str] = &["RM", "delete"];
+
+const KEY1_RO: &[K] = &[K::one(1, RO)];
+const KEY1_RO_AC: &[K] = &[K::one(1, RO_AC)];
+const KEY1_RW_AC_UP: &[K] = &[K::one(1, RW_AC_UP)];
+const KEY1_RW_UP: &[K] = &[K::one(1, RW_UP)];
+const KEY1_OW_UP: &[K] = &[K::one(1, OW_UP)];
+const KEY2_RO: &[K] = &[K::one(2, RO)];
+
+const MULTI_SHARD_SUM: &[&str] = &["request_policy:multi_shard", "response_policy:agg_sum"];
+const ND: &[&str] = &["nondeterministic_output"];
+
+const O1: &str = "O(1)";
+const EXPIRE_SYNTAX: &str = "key seconds [NX | XX | GT | LT]{condition}";
+
+/// The command table.
+pub static COMMANDS: &[C] = &[
+    // ---- connection ----
+    C::new(
+        "ping",
+        -1,
+        F,
+        A_F.with(A_C),
+        Group::Connection,
+        "1.0.0",
+        O1,
+        "Answers PONG, or echoes the given message.",
+        "[message]",
+        Some(conn::ping),
+    )
+    .tips(&["request_policy:all_shards", "response_policy:all_succeeded"]),
+    C::new(
+        "echo",
+        2,
+        LS.with(F),
+        A_F.with(A_C),
+        Group::Connection,
+        "1.0.0",
+        O1,
+        "Replies with the given message.",
+        "message",
+        Some(conn::echo),
+    ),
+    C::new(
+        "quit",
+        -1,
+        CONN_FLAGS,
+        A_F.with(A_C),
+        Group::Connection,
+        "1.0.0",
+        O1,
+        "Closes the connection after replying OK.",
+        "",
+        Some(conn::quit),
+    ),
+    C::new(
+        "reset",
+        1,
+        CONN_FLAGS,
+        A_F.with(A_C),
+        Group::Connection,
+        "6.2.0",
+        O1,
+        "Returns the connection to its initial state.",
+        "",
+        Some(conn::reset),
+    ),
+    C::new(
+        "hello",
+        -1,
+        CONN_FLAGS,
+        A_F.with(A_C),
+        Group::Connection,
+        "6.0.0",
+        O1,
+        "Negotiates the protocol version and returns server and connection facts.",
+        "[protover [AUTH username password] [SETNAME clientname]]",
+        Some(conn::hello),
+    ),
+    C::new(
+        "select",
+        2,
+        LS.with(F),
+        A_F.with(A_C),
+        Group::Connection,
+        "1.0.0",
+        O1,
+        "Switches the connection to another numbered db.",
+        "index",
+        Some(conn::select),
+    ),
+    C::new(
+        "client",
+        -2,
+        Flags::NONE,
+        A_S,
+        Group::Connection,
+        "2.4.0",
+        "Depends on the subcommand.",
+        "Container for connection management subcommands.",
+        "",
+        None,
+    )
+    .subs(CLIENT_SUBCOMMANDS),
+    // ---- strings ----
+    C::new(
+        "get",
+        2,
+        R.with(F),
+        A_R.with(A_STR).with(A_F),
+        Group::String,
+        "1.0.0",
+        O1,
+        "Returns the string stored at a key.",
+        "key",
+        Some(strings::get),
+    )
+    .keys(KEY1_RO_AC),
+    C::new(
+        "set",
+        -3,
+        DW,
+        A_W.with(A_STR).with(A_S),
+        Group::String,
+        "1.0.0",
+        O1,
+        "Stores a string at a key, with optional conditions and expiry.",
+        "key value [NX | XX]{condition} [GET] [EX seconds | PX milliseconds | \
+         EXAT unix-time-seconds | PXAT unix-time-milliseconds | KEEPTTL]{expiration}",
+        Some(strings::set),
+    )
+    .keys(&[K::one(1, &["RW", "access", "update", "variable_flags"])
+        .note("RW and ACCESS due to the optional `GET` argument")]),
+    C::new(
+        "setnx",
+        3,
+        DW.with(F),
+        A_W.with(A_STR).with(A_F),
+        Group::String,
+        "1.0.0",
+        O1,
+        "Stores a string only when the key does not exist.",
+        "key value",
+        Some(strings::setnx),
+    )
+    .keys(&[K::one(1, OW_INS)]),
+    C::new(
+        "setex",
+        4,
+        DW,
+        A_W.with(A_STR).with(A_S),
+        Group::String,
+        "2.0.0",
+        O1,
+        "Stores a string with an expiry in seconds.",
+        "key seconds value",
+        Some(strings::setex),
+    )
+    .keys(KEY1_OW_UP),
+    C::new(
+        "psetex",
+        4,
+        DW,
+        A_W.with(A_STR).with(A_S),
+        Group::String,
+        "2.6.0",
+        O1,
+        "Stores a string with an expiry in milliseconds.",
+        "key milliseconds value",
+        Some(strings::psetex),
+    )
+    .keys(KEY1_OW_UP),
+    C::new(
+        "mget",
+        -2,
+        R.with(F),
+        A_R.with(A_STR).with(A_F),
+        Group::String,
+        "1.0.0",
+        "O(N) for N keys.",
+        "Returns the strings stored at several keys.",
+        "key [key ...]",
+        Some(strings::mget),
+    )
+    .keys(&[K::range(1, -1, 1, RO_AC)])
+    .tips(&["request_policy:multi_shard"]),
+    C::new(
+        "mset",
+        -3,
+        DW,
+        A_W.with(A_STR).with(A_S),
+        Group::String,
+        "1.0.1",
+        "O(N) for N keys.",
+        "Stores several strings at once.",
+        "(key value){data} ...",
+        Some(strings::mset),
+    )
+    .keys(&[K::range(1, -1, 2, OW_UP)])
+    .tips(&[
+        "request_policy:multi_shard",
+        "response_policy:all_succeeded",
+    ]),
+    C::new(
+        "msetnx",
+        -3,
+        DW,
+        A_W.with(A_STR).with(A_S),
+        Group::String,
+        "1.0.1",
+        "O(N) for N keys.",
+        "Stores several strings only if none of the keys exists.",
+        "(key value){data} ...",
+        Some(strings::msetnx),
+    )
+    .keys(&[K::range(1, -1, 2, OW_INS)])
+    .tips(&["request_policy:multi_shard", "response_policy:agg_min"]),
+    C::new(
+        "getset",
+        3,
+        DW.with(F),
+        A_W.with(A_STR).with(A_F),
+        Group::String,
+        "1.0.0",
+        O1,
+        "Stores a string and returns the previous one.",
+        "key value",
+        Some(strings::getset),
+    )
+    .keys(KEY1_RW_AC_UP),
+    C::new(
+        "getdel",
+        2,
+        W.with(F),
+        A_W.with(A_STR).with(A_F),
+        Group::String,
+        "6.2.0",
+        O1,
+        "Returns the string at a key and deletes the key.",
+        "key",
+        Some(strings::getdel),
+    )
+    .keys(&[K::one(1, RW_AC_DEL)]),
+    C::new(
+        "getex",
+        -2,
+        W.with(F),
+        A_W.with(A_STR).with(A_F),
+        Group::String,
+        "6.2.0",
+        O1,
+        "Returns the string at a key and changes its expiry.",
+        "key [EX seconds | PX milliseconds | EXAT unix-time-seconds | \
+         PXAT unix-time-milliseconds | PERSIST]{expiration}",
+        Some(strings::getex),
+    )
+    .keys(&[K::one(1, RW_AC_UP).note("RW and UPDATE because it changes the TTL")]),
+    C::new(
+        "append",
+        3,
+        DW.with(F),
+        A_W.with(A_STR).with(A_F),
+        Group::String,
+        "2.0.0",
+        "O(1) amortized.",
+        "Appends to the string at a key.",
+        "key value",
+        Some(strings::append),
+    )
+    .keys(&[K::one(1, RW_INS)]),
+    C::new(
+        "strlen",
+        2,
+        R.with(F),
+        A_R.with(A_STR).with(A_F),
+        Group::String,
+        "2.2.0",
+        O1,
+        "Returns the length of the string at a key.",
+        "key",
+        Some(strings::strlen),
+    )
+    .keys(KEY1_RO),
+    C::new(
+        "incr",
+        2,
+        DW.with(F),
+        A_W.with(A_STR).with(A_F),
+        Group::String,
+        "1.0.0",
+        O1,
+        "Adds one to the integer at a key.",
+        "key",
+        Some(strings::incr),
+    )
+    .keys(KEY1_RW_AC_UP),
+    C::new(
+        "decr",
+        2,
+        DW.with(F),
+        A_W.with(A_STR).with(A_F),
+        Group::String,
+        "1.0.0",
+        O1,
+        "Subtracts one from the integer at a key.",
+        "key",
+        Some(strings::decr),
+    )
+    .keys(KEY1_RW_AC_UP),
+    C::new(
+        "incrby",
+        3,
+        DW.with(F),
+        A_W.with(A_STR).with(A_F),
+        Group::String,
+        "1.0.0",
+        O1,
+        "Adds an integer to the integer at a key.",
+        "key increment",
+        Some(strings::incrby),
+    )
+    .keys(KEY1_RW_AC_UP),
+    C::new(
+        "decrby",
+        3,
+        DW.with(F),
+        A_W.with(A_STR).with(A_F),
+        Group::String,
+        "1.0.0",
+        O1,
+        "Subtracts an integer from the integer at a key.",
+        "key decrement",
+        Some(strings::decrby),
+    )
+    .keys(KEY1_RW_AC_UP),
+    C::new(
+        "incrbyfloat",
+        3,
+        DW.with(F),
+        A_W.with(A_STR).with(A_F),
+        Group::String,
+        "2.6.0",
+        O1,
+        "Adds a floating-point number to the number at a key.",
+        "key increment:double",
+        Some(strings::incrbyfloat),
+    )
+    .keys(KEY1_RW_AC_UP),
+    C::new(
+        "getrange",
+        4,
+        R,
+        A_R.with(A_STR).with(A_S),
+        Group::String,
+        "2.4.0",
+        "O(N) in the length of the returned substring.",
+        "Returns a substring of the string at a key.",
+        "key start end",
+        Some(strings::getrange),
+    )
+    .keys(KEY1_RO_AC),
+    C::new(
+        "setrange",
+        4,
+        DW,
+        A_W.with(A_STR).with(A_S),
+        Group::String,
+        "2.2.0",
+        "O(1) plus the cost of growing the string.",
+        "Overwrites part of the string at a key from an offset.",
+        "key offset value",
+        Some(strings::setrange),
+    )
+    .keys(KEY1_RW_UP),
+    C::new(
+        "substr",
+        4,
+        R,
+        A_R.with(A_STR).with(A_S),
+        Group::String,
+        "1.0.0",
+        "O(N) in the length of the returned substring.",
+        "Returns a substring of the string at a key (old name of GETRANGE).",
+        "key start end",
+        Some(strings::getrange),
+    )
+    .keys(KEY1_RO_AC),
+    C::new(
+        "lcs",
+        -3,
+        R,
+        A_R.with(A_STR).with(A_S),
+        Group::String,
+        "7.0.0",
+        "O(N*M) for strings of lengths N and M.",
+        "Finds the longest common subsequence of two strings.",
+        "key1 key2 [LEN] [IDX] [MINMATCHLEN min-match-len] [WITHMATCHLEN]",
+        Some(strings::lcs),
+    )
+    .keys(&[K::range(1, 1, 1, RO_AC)]),
+    // ---- keyspace ----
+    C::new(
+        "del",
+        -2,
+        W,
+        A_KS.with(A_W).with(A_S),
+        Group::Generic,
+        "1.0.0",
+        "O(N) for N keys, plus the size of each value.",
+        "Deletes keys.",
+        "key [key ...]",
+        Some(keys::del),
+    )
+    .keys(&[K::range(1, -1, 1, RM_DEL)])
+    .tips(MULTI_SHARD_SUM),
+    C::new(
+        "unlink",
+        -2,
+        W.with(F),
+        A_KS.with(A_W).with(A_F),
+        Group::Generic,
+        "4.0.0",
+        "O(1) per key; values are freed in the background.",
+        "Deletes keys, freeing large values in the background.",
+        "key [key ...]",
+        Some(keys::unlink),
+    )
+    .keys(&[K::range(1, -1, 1, RM_DEL)])
+    .tips(MULTI_SHARD_SUM),
+    C::new(
+        "exists",
+        -2,
+        R.with(F),
+        A_KS.with(A_R).with(A_F),
+        Group::Generic,
+        "1.0.0",
+        "O(N) for N keys.",
+        "Counts how many of the given keys exist.",
+        "key [key ...]",
+        Some(keys::exists),
+    )
+    .keys(&[K::range(1, -1, 1, RO)])
+    .tips(MULTI_SHARD_SUM),
+    C::new(
+        "type",
+        2,
+        R.with(F),
+        A_KS.with(A_R).with(A_F),
+        Group::Generic,
+        "1.0.0",
+        O1,
+        "Returns the type of the value at a key.",
+        "key",
+        Some(keys::type_),
+    )
+    .keys(KEY1_RO),
+    C::new(
+        "keys",
+        2,
+        R,
+        A_KS.with(A_R).with(A_S).with(Acl::DANGEROUS),
+        Group::Generic,
+        "1.0.0",
+        "O(N) in the number of keys in the db.",
+        "Returns every key matching a pattern.",
+        "pattern",
+        Some(keys::keys),
+    )
+    .tips(&["request_policy:all_shards", "nondeterministic_output_order"]),
+    C::new(
+        "scan",
+        -2,
+        R,
+        A_KS.with(A_R).with(A_S),
+        Group::Generic,
+        "2.8.0",
+        "O(1) per call, O(N) for a complete iteration.",
+        "Iterates over the keys of the db with a cursor.",
+        "cursor [MATCH pattern] [COUNT count] [TYPE type]",
+        Some(keys::scan),
+    )
+    .tips(&["nondeterministic_output", "request_policy:special"]),
+    C::new(
+        "randomkey",
+        1,
+        R,
+        A_KS.with(A_R).with(A_S),
+        Group::Generic,
+        "1.0.0",
+        O1,
+        "Returns a random key of the db.",
+        "",
+        Some(keys::randomkey),
+    )
+    .tips(&["request_policy:all_shards", "nondeterministic_output"]),
+    C::new(
+        "rename",
+        3,
+        W,
+        A_KS.with(A_W).with(A_S),
+        Group::Generic,
+        "1.0.0",
+        O1,
+        "Renames a key, replacing the destination.",
+        "key newkey",
+        Some(keys::rename),
+    )
+    .keys(&[K::one(1, RW_AC_DEL), K::one(2, OW_UP)]),
+    C::new(
+        "renamenx",
+        3,
+        W.with(F),
+        A_KS.with(A_W).with(A_F),
+        Group::Generic,
+        "1.0.0",
+        O1,
+        "Renames a key only if the new name is free.",
+        "key newkey",
+        Some(keys::renamenx),
+    )
+    .keys(&[K::one(1, RW_AC_DEL), K::one(2, OW_INS)]),
+    C::new(
+        "copy",
+        -3,
+        DW,
+        A_KS.with(A_W).with(A_S),
+        Group::Generic,
+        "6.2.0",
+        "O(N) in the size of the value.",
+        "Copies the value of a key to another key.",
+        "source destination [DB destination-db] [REPLACE]",
+        Some(keys::copy),
+    )
+    .keys(&[K::one(1, RO_AC), K::one(2, OW_UP)]),
+    C::new(
+        "move",
+        3,
+        W.with(F),
+        A_KS.with(A_W).with(A_F),
+        Group::Generic,
+        "1.0.0",
+        O1,
+        "Moves a key to another db.",
+        "key db",
+        Some(keys::move_),
+    )
+    .keys(KEY1_RW_AC_UP),
+    C::new(
+        "swapdb",
+        3,
+        W.with(F),
+        A_KS.with(A_W).with(A_F).with(Acl::DANGEROUS),
+        Group::Server,
+        "4.0.0",
+        "O(N) in the number of shards; no key is copied.",
+        "Swaps the contents of two dbs.",
+        "index1 index2",
+        Some(keys::swapdb),
+    )
+    .all_shards(),
+    C::new(
+        "dbsize",
+        1,
+        R.with(F),
+        A_KS.with(A_R).with(A_F),
+        Group::Server,
+        "1.0.0",
+        O1,
+        "Returns the number of keys in the db.",
+        "",
+        Some(keys::dbsize),
+    )
+    .tips(&["request_policy:all_shards", "response_policy:agg_sum"]),
+    C::new(
+        "flushdb",
+        -1,
+        W,
+        A_KS.with(A_W).with(A_S).with(Acl::DANGEROUS),
+        Group::Server,
+        "1.0.0",
+        "O(N) in the number of keys; O(1) with ASYNC.",
+        "Deletes every key of the selected db.",
+        "[ASYNC | SYNC]{flush-type}",
+        Some(keys::flushdb),
+    )
+    .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
+    .all_shards(),
+    C::new(
+        "flushall",
+        -1,
+        W,
+        A_KS.with(A_W).with(A_S).with(Acl::DANGEROUS),
+        Group::Server,
+        "1.0.0",
+        "O(N) in the number of keys; O(1) with ASYNC.",
+        "Deletes every key of every db.",
+        "[ASYNC | SYNC]{flush-type}",
+        Some(keys::flushall),
+    )
+    .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
+    .all_shards(),
+    C::new(
+        "expire",
+        -3,
+        W.with(F),
+        A_KS.with(A_W).with(A_F),
+        Group::Generic,
+        "1.0.0",
+        O1,
+        "Sets a key's time to live in seconds.",
+        EXPIRE_SYNTAX,
+        Some(keys::expire),
+    )
+    .keys(KEY1_RW_UP),
+    C::new(
+        "pexpire",
+        -3,
+        W.with(F),
+        A_KS.with(A_W).with(A_F),
+        Group::Generic,
+        "2.6.0",
+        O1,
+        "Sets a key's time to live in milliseconds.",
+        "key milliseconds [NX | XX | GT | LT]{condition}",
+        Some(keys::pexpire),
+    )
+    .keys(KEY1_RW_UP),
+    C::new(
+        "expireat",
+        -3,
+        W.with(F),
+        A_KS.with(A_W).with(A_F),
+        Group::Generic,
+        "1.2.0",
+        O1,
+        "Sets a key's expiry as a Unix time in seconds.",
+        "key unix-time-seconds [NX | XX | GT | LT]{condition}",
+        Some(keys::expireat),
+    )
+    .keys(KEY1_RW_UP),
+    C::new(
+        "pexpireat",
+        -3,
+        W.with(F),
+        A_KS.with(A_W).with(A_F),
+        Group::Generic,
+        "2.6.0",
+        O1,
+        "Sets a key's expiry as a Unix time in milliseconds.",
+        "key unix-time-milliseconds [NX | XX | GT | LT]{condition}",
+        Some(keys::pexpireat),
+    )
+    .keys(KEY1_RW_UP),
+    C::new(
+        "ttl",
+        2,
+        R.with(F),
+        A_KS.with(A_R).with(A_F),
+        Group::Generic,
+        "1.0.0",
+        O1,
+        "Returns a key's remaining time to live in seconds.",
+        "key",
+        Some(keys::ttl),
+    )
+    .keys(KEY1_RO_AC)
+    .tips(ND),
+    C::new(
+        "pttl",
+        2,
+        R.with(F),
+        A_KS.with(A_R).with(A_F),
+        Group::Generic,
+        "2.6.0",
+        O1,
+        "Returns a key's remaining time to live in milliseconds.",
+        "key",
+        Some(keys::pttl),
+    )
+    .keys(KEY1_RO_AC)
+    .tips(ND),
+    C::new(
+        "expiretime",
+        2,
+        R.with(F),
+        A_KS.with(A_R).with(A_F),
+        Group::Generic,
+        "7.0.0",
+        O1,
+        "Returns a key's expiry as a Unix time in seconds.",
+        "key",
+        Some(keys::expiretime),
+    )
+    .keys(KEY1_RO_AC),
+    C::new(
+        "pexpiretime",
+        2,
+        R.with(F),
+        A_KS.with(A_R).with(A_F),
+        Group::Generic,
+        "7.0.0",
+        O1,
+        "Returns a key's expiry as a Unix time in milliseconds.",
+        "key",
+        Some(keys::pexpiretime),
+    )
+    .keys(KEY1_RO_AC),
+    C::new(
+        "persist",
+        2,
+        W.with(F),
+        A_KS.with(A_W).with(A_F),
+        Group::Generic,
+        "2.2.0",
+        O1,
+        "Removes a key's expiry.",
+        "key",
+        Some(keys::persist),
+    )
+    .keys(KEY1_RW_UP),
+    C::new(
+        "touch",
+        -2,
+        R.with(F),
+        A_KS.with(A_R).with(A_F),
+        Group::Generic,
+        "3.2.1",
+        "O(N) for N keys.",
+        "Updates the last access time of keys and counts existing ones.",
+        "key [key ...]",
+        Some(keys::touch),
+    )
+    .keys(&[K::range(1, -1, 1, RO)])
+    .tips(MULTI_SHARD_SUM),
+    C::new(
+        "object",
+        -2,
+        Flags::NONE,
+        A_S,
+        Group::Generic,
+        "2.2.3",
+        "Depends on the subcommand.",
+        "Container for object introspection subcommands.",
+        "",
+        None,
+    )
+    .subs(OBJECT_SUBCOMMANDS),
+    // ---- server ----
+    C::new(
+        "info",
+        -1,
+        LS,
+        A_S.with(Acl::DANGEROUS),
+        Group::Server,
+        "1.0.0",
+        O1,
+        "Returns server information and statistics.",
+        "[section ...]",
+        Some(server::info),
+    )
+    .tips(&[
+        "nondeterministic_output",
+        "request_policy:all_shards",
+        "response_policy:special",
+    ]),
+    C::new(
+        "time",
+        1,
+        LS.with(F),
+        A_F,
+        Group::Server,
+        "2.6.0",
+        O1,
+        "Returns the server time as seconds and microseconds.",
+        "",
+        Some(server::time),
+    )
+    .tips(ND),
+    C::new(
+        "lastsave",
+        1,
+        LS.with(F),
+        Acl::ADMIN.with(A_F).with(Acl::DANGEROUS),
+        Group::Server,
+        "1.0.0",
+        O1,
+        "Returns the Unix time of the last successful save.",
+        "",
+        Some(server::lastsave),
+    )
+    .tips(ND),
+    C::new(
+        "shutdown",
+        -1,
+        ADM.with(Flags::NO_MULTI).with(Flags::ALLOW_BUSY),
+        A_ADMIN,
+        Group::Server,
+        "1.0.0",
+        "O(N) in the data to save when saving.",
+        "Stops the server.",
+        "[NOSAVE | SAVE]{save-selector} [NOW] [FORCE] [ABORT]",
+        Some(server::shutdown),
+    ),
+    C::new(
+        "config",
+        -2,
+        Flags::NONE,
+        A_S,
+        Group::Server,
+        "2.0.0",
+        "Depends on the subcommand.",
+        "Container for configuration subcommands.",
+        "",
+        None,
+    )
+    .subs(CONFIG_SUBCOMMANDS),
+    C::new(
+        "command",
+        -1,
+        LS,
+        A_S.with(A_C),
+        Group::Server,
+        "2.8.13",
+        "O(N) in the number of commands.",
+        "Returns details about every command.",
+        "",
+        Some(introspect::command),
+    )
+    .tips(&["nondeterministic_output_order"])
+    .subs(COMMAND_SUBCOMMANDS),
+];
+
+static CLIENT_SUBCOMMANDS: &[C] = &[
+    C::new(
+        "id",
+        2,
+        NS_LS,
+        A_S.with(A_C),
+        Group::Connection,
+        "5.0.0",
+        O1,
+        "Returns the connection's unique id.",
+        "",
+        Some(conn::client_id),
+    ),
+    C::new(
+        "getname",
+        2,
+        NS_LS,
+        A_S.with(A_C),
+        Group::Connection,
+        "2.6.9",
+        O1,
+        "Returns the connection's name.",
+        "",
+        Some(conn::client_getname),
+    ),
+    C::new(
+        "setname",
+        3,
+        NS_LS,
+        A_S.with(A_C),
+        Group::Connection,
+        "2.6.9",
+        O1,
+        "Names the connection.",
+        "connection-name",
+        Some(conn::client_setname),
+    ),
+    C::new(
+        "info",
+        2,
+        NS_LS,
+        A_S.with(A_C),
+        Group::Connection,
+        "6.2.0",
+        O1,
+        "Describes the current connection.",
+        "",
+        Some(conn::client_info),
+    )
+    .tips(ND),
+    C::new(
+        "list",
+        -2,
+        ADM,
+        A_ADMIN.with(A_C),
+        Group::Connection,
+        "2.4.0",
+        "O(N) in the number of connections.",
+        "Describes every connection.",
+        "[TYPE (NORMAL | MASTER | REPLICA | PUBSUB){normal_master_replica_pubsub}] \
+         [ID client-id ...]",
+        Some(conn::client_list),
+    )
+    .tips(ND),
+    C::new(
+        "kill",
+        -3,
+        ADM,
+        A_ADMIN.with(A_C),
+        Group::Connection,
+        "2.4.0",
+        "O(N) in the number of connections.",
+        "Closes connections matching filters.",
+        "(ip:port | ([ID client-id] [TYPE (NORMAL | MASTER | SLAVE | REPLICA | PUBSUB)] \
+         [USER username] [ADDR ip:port] [LADDR ip:port] [SKIPME yes/no]){new-format} ...)\
+         {filter}",
+        Some(conn::client_kill),
+    ),
+    C::new(
+        "no-evict",
+        3,
+        ADM,
+        A_ADMIN.with(A_C),
+        Group::Connection,
+        "7.0.0",
+        O1,
+        "Excludes the connection from client eviction.",
+        "(ON | OFF){enabled}",
+        Some(conn::client_no_evict),
+    ),
+    C::new(
+        "no-touch",
+        3,
+        NS_LS,
+        A_S.with(A_C),
+        Group::Connection,
+        "7.2.0",
+        O1,
+        "Stops the connection's commands from updating keys' access times.",
+        "(ON | OFF){enabled}",
+        Some(conn::client_no_touch),
+    ),
+    C::new(
+        "reply",
+        3,
+        NS_LS,
+        A_S.with(A_C),
+        Group::Connection,
+        "3.2.0",
+        O1,
+        "Turns replies to this connection on, off, or off for the next command.",
+        "(ON | OFF | SKIP)",
+        Some(conn::client_reply),
+    ),
+    C::new(
+        "help",
+        2,
+        LS,
+        A_S.with(A_C),
+        Group::Connection,
+        "5.0.0",
+        O1,
+        "Lists the CLIENT subcommands.",
+        "",
+        Some(conn::client_help),
+    ),
+];
+
+static OBJECT_SUBCOMMANDS: &[C] = &[
+    C::new(
+        "encoding",
+        3,
+        R,
+        A_KS.with(A_R).with(A_S),
+        Group::Generic,
+        "2.2.3",
+        O1,
+        "Returns the internal encoding of a value.",
+        "key",
+        Some(keys::object_encoding),
+    )
+    .keys(KEY2_RO)
+    .tips(ND),
+    C::new(
+        "refcount",
+        3,
+        R,
+        A_KS.with(A_R).with(A_S),
+        Group::Generic,
+        "2.2.3",
+        O1,
+        "Returns the reference count of a value.",
+        "key",
+        Some(keys::object_refcount),
+    )
+    .keys(KEY2_RO)
+    .tips(ND),
+    C::new(
+        "idletime",
+        3,
+        R,
+        A_KS.with(A_R).with(A_S),
+        Group::Generic,
+        "2.2.3",
+        O1,
+        "Returns the seconds since a key was last accessed.",
+        "key",
+        Some(keys::object_idletime),
+    )
+    .keys(KEY2_RO)
+    .tips(ND),
+    C::new(
+        "freq",
+        3,
+        R,
+        A_KS.with(A_R).with(A_S),
+        Group::Generic,
+        "4.0.0",
+        O1,
+        "Returns the access frequency counter of a key.",
+        "key",
+        Some(keys::object_freq),
+    )
+    .keys(KEY2_RO)
+    .tips(ND),
+    C::new(
+        "help",
+        2,
+        LS,
+        A_KS.with(A_S),
+        Group::Generic,
+        "6.2.0",
+        O1,
+        "Lists the OBJECT subcommands.",
+        "",
+        Some(keys::object_help),
+    ),
+];
+
+static CONFIG_SUBCOMMANDS: &[C] = &[
+    C::new(
+        "get",
+        -3,
+        ADM,
+        A_ADMIN,
+        Group::Server,
+        "2.0.0",
+        "O(N) in the number of directives.",
+        "Returns directives matching patterns.",
+        "parameter ...",
+        Some(server::config_get),
+    ),
+    C::new(
+        "set",
+        -4,
+        ADM,
+        A_ADMIN,
+        Group::Server,
+        "2.0.0",
+        "O(N) in the number of directives set.",
+        "Changes directives at runtime.",
+        "(parameter value){data} ...",
+        Some(server::config_set),
+    )
+    .tips(&["request_policy:all_nodes", "response_policy:all_succeeded"]),
+    C::new(
+        "resetstat",
+        2,
+        ADM,
+        A_ADMIN,
+        Group::Server,
+        "2.0.0",
+        O1,
+        "Resets the statistics INFO reports.",
+        "",
+        Some(server::config_resetstat),
+    ),
+    C::new(
+        "help",
+        2,
+        LS,
+        A_S,
+        Group::Server,
+        "5.0.0",
+        O1,
+        "Lists the CONFIG subcommands.",
+        "",
+        Some(server::config_help),
+    ),
+];
+
+static COMMAND_SUBCOMMANDS: &[C] = &[
+    C::new(
+        "count",
+        2,
+        LS,
+        A_S.with(A_C),
+        Group::Server,
+        "2.8.13",
+        O1,
+        "Returns the number of commands.",
+        "",
+        Some(introspect::command_count),
+    ),
+    C::new(
+        "info",
+        -2,
+        LS,
+        A_S.with(A_C),
+        Group::Server,
+        "2.8.13",
+        "O(N) in the number of commands asked for.",
+        "Describes commands.",
+        "[command-name ...]",
+        Some(introspect::command_info),
+    )
+    .tips(&["nondeterministic_output_order"]),
+    C::new(
+        "docs",
+        -2,
+        LS,
+        A_S.with(A_C),
+        Group::Server,
+        "7.0.0",
+        "O(N) in the number of commands asked for.",
+        "Documents commands.",
+        "[command-name ...]",
+        Some(introspect::command_docs),
+    )
+    .tips(&["nondeterministic_output_order"]),
+    C::new(
+        "list",
+        -2,
+        LS,
+        A_S.with(A_C),
+        Group::Server,
+        "7.0.0",
+        "O(N) in the number of commands.",
+        "Lists command names, optionally filtered.",
+        "[FILTERBY (MODULE module-name | ACLCAT category | PATTERN pattern){filter}]",
+        Some(introspect::command_list),
+    )
+    .tips(&["nondeterministic_output_order"]),
+    C::new(
+        "getkeys",
+        -4,
+        LS,
+        A_S.with(A_C),
+        Group::Server,
+        "2.8.13",
+        "O(N) in the number of arguments.",
+        "Extracts the keys from a full command line.",
+        "command [arg ...]",
+        Some(introspect::command_getkeys),
+    ),
+    C::new(
+        "getkeysandflags",
+        -4,
+        LS,
+        A_S.with(A_C),
+        Group::Server,
+        "7.0.0",
+        "O(N) in the number of arguments.",
+        "Extracts the keys and their access flags from a full command line.",
+        "command [arg ...]",
+        Some(introspect::command_getkeysandflags),
+    ),
+    C::new(
+        "help",
+        2,
+        LS,
+        A_S.with(A_C),
+        Group::Server,
+        "5.0.0",
+        O1,
+        "Lists the COMMAND subcommands.",
+        "",
+        Some(introspect::command_help),
+    ),
+];

@@ -1,0 +1,497 @@
+//! The network front end: listeners, the accept loops and the per-connection task.
+//!
+//! Each connection is one tokio task running a read → execute → write loop: it parses every
+//! complete command in its read buffer, executes them in order, encodes the replies into one
+//! output buffer and writes it with as few syscalls as possible (a pipeline of N commands is
+//! answered by one write, or a few when replies exceed 64 KiB). The task never reads more
+//! requests while it has replies it could not write, so a client that stops reading holds at most
+//! one read buffer and 64 KiB of replies: memory stays bounded without an output-buffer limit.
+
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::os::fd::AsRawFd;
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::BytesMut;
+use ferrodis_resp::{encode, DecodeLimits, Frame, RequestDecoder};
+use socket2::{Domain, Protocol as SockProtocol, SockRef, Socket, TcpKeepalive, Type};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpListener, UnixListener, UnixStream};
+use tokio::task::JoinSet;
+
+use crate::client::{Client, ClientKind};
+use crate::config::Config;
+use crate::error::msg;
+use crate::server::Server;
+
+/// Replies are flushed once this many bytes are buffered, even mid-pipeline.
+const FLUSH_THRESHOLD_BYTES: usize = 64 * 1024;
+/// Read buffer growth step.
+const READ_CHUNK_BYTES: usize = 16 * 1024;
+
+/// Sent (as an error reply) to non-loopback clients while protected mode is on.
+const PROTECTED_MODE_DENIED: &str = "-DENIED Ferrodis is running in protected mode: protected \
+mode is on and the default user has no password, so only loopback connections are accepted. \
+Disable it with 'CONFIG SET protected-mode no' from the loopback interface, set \
+'protected-mode no' in the configuration file, start the server with '--protected-mode no', or \
+set a password for the default user.\r\n";
+
+/// Errors binding the listeners.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum NetError {
+    /// A non-optional bind address could not be listened on.
+    #[error("Could not create server TCP listening socket {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: String,
+        /// The OS error.
+        source: io::Error,
+    },
+    /// The Unix socket could not be created.
+    #[error("Failed opening Unix socket {path}: {source}")]
+    Unix {
+        /// The socket path.
+        path: String,
+        /// The OS error.
+        source: io::Error,
+    },
+    /// Nothing to listen on (no TCP port, no Unix socket).
+    #[error("Configured to not listen anywhere, exiting.")]
+    NothingToListenOn,
+}
+
+/// Bound listening sockets.
+#[derive(Default)]
+pub struct Listeners {
+    tcp: Vec<TcpListener>,
+    unix: Option<(UnixListener, PathBuf)>,
+}
+
+impl Listeners {
+    /// Local addresses of the TCP listeners.
+    pub fn tcp_addrs(&self) -> Vec<SocketAddr> {
+        self.tcp
+            .iter()
+            .filter_map(|l| l.local_addr().ok())
+            .collect()
+    }
+
+    /// Binds the listeners `config` asks for: `bind` addresses (a leading `-` marks one whose
+    /// failure is tolerated, `*` and `::*` mean every IPv4/IPv6 address) on `port` unless it is
+    /// 0, and `unixsocket` with `unixsocketperm`. Must run inside a tokio runtime.
+    pub fn bind_from_config(config: &Config) -> Result<Listeners, NetError> {
+        let mut l = Listeners::default();
+        let port = config.port();
+        if port != 0 {
+            for raw in config.bind() {
+                let optional = raw.starts_with('-');
+                let host = raw.trim_start_matches('-');
+                let ip: IpAddr = match host {
+                    "*" => IpAddr::from([0, 0, 0, 0]),
+                    "::*" => IpAddr::from([0u16; 8]),
+                    h => match h.parse() {
+                        Ok(ip) => ip,
+                        Err(_) if optional => continue,
+                        Err(e) => {
+                            return Err(NetError::Bind {
+                                addr: format!("{h}:{port}"),
+                                source: io::Error::new(io::ErrorKind::InvalidInput, e),
+                            })
+                        }
+                    },
+                };
+                let addr = SocketAddr::new(ip, port);
+                match bind_tcp(addr, config.tcp_backlog()) {
+                    Ok(listener) => l.tcp.push(listener),
+                    Err(e) if optional => {
+                        tracing::warn!("Could not bind optional address {addr}: {e}");
+                    }
+                    Err(source) => {
+                        return Err(NetError::Bind {
+                            addr: addr.to_string(),
+                            source,
+                        })
+                    }
+                }
+            }
+        }
+        if let Some(path) = config.unixsocket().filter(|p| !p.is_empty()) {
+            let _ = std::fs::remove_file(&path);
+            let listener = UnixListener::bind(&path).map_err(|source| NetError::Unix {
+                path: path.clone(),
+                source,
+            })?;
+            set_socket_perm(&path, config.unixsocketperm());
+            l.unix = Some((listener, PathBuf::from(path)));
+        }
+        if l.tcp.is_empty() && l.unix.is_none() {
+            return Err(NetError::NothingToListenOn);
+        }
+        Ok(l)
+    }
+
+    /// Binds one TCP address (port 0 picks an ephemeral port), for embedding and tests.
+    pub fn bind_addr(addr: SocketAddr) -> Result<Listeners, NetError> {
+        let listener = bind_tcp(addr, 511).map_err(|source| NetError::Bind {
+            addr: addr.to_string(),
+            source,
+        })?;
+        Ok(Listeners {
+            tcp: vec![listener],
+            unix: None,
+        })
+    }
+}
+
+fn set_socket_perm(path: &str, perm: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    if perm != 0 {
+        if let Err(e) = std::fs::set_permissions(path, std::fs::Permissions::from_mode(perm)) {
+            tracing::warn!("Could not set permissions of {path}: {e}");
+        }
+    }
+}
+
+fn bind_tcp(addr: SocketAddr, backlog: u32) -> io::Result<TcpListener> {
+    let socket = Socket::new(
+        Domain::for_address(addr),
+        Type::STREAM,
+        Some(SockProtocol::TCP),
+    )?;
+    if addr.is_ipv6() {
+        socket.set_only_v6(true)?;
+    }
+    socket.set_reuse_address(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(i32::try_from(backlog).unwrap_or(511))?;
+    socket.set_nonblocking(true)?;
+    TcpListener::from_std(socket.into())
+}
+
+/// Serves `listeners` until shutdown is requested, then closes every connection and returns.
+/// Also runs the server cron (`hz`).
+pub async fn serve(server: Arc<Server>, listeners: Listeners) {
+    let mut tasks = JoinSet::new();
+    if let Some(addr) = listeners.tcp_addrs().first() {
+        server
+            .tcp_port
+            .store(u32::from(addr.port()), Ordering::Relaxed);
+    }
+    for listener in listeners.tcp {
+        tasks.spawn(accept_tcp(server.clone(), listener));
+    }
+    let unix_path = listeners.unix.as_ref().map(|(_, p)| p.clone());
+    if let Some((listener, path)) = listeners.unix {
+        tasks.spawn(accept_unix(server.clone(), listener, path));
+    }
+    tasks.spawn(cron(server.clone()));
+    let mut shutdown = server.shutdown_signal();
+    while !*shutdown.borrow_and_update() {
+        if shutdown.changed().await.is_err() {
+            break;
+        }
+    }
+    tasks.abort_all();
+    server.clients.kill_all();
+    // Give connections a moment to flush their last replies and unregister.
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while !server.clients.is_empty() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    if let Some(p) = unix_path {
+        let _ = std::fs::remove_file(p);
+    }
+}
+
+async fn cron(server: Arc<Server>) {
+    let mut last = Instant::now();
+    let (mut last_cmds, mut last_in, mut last_out) = (0, 0, 0);
+    loop {
+        let hz = server.hot.hz.load(Ordering::Relaxed).clamp(1, 500);
+        tokio::time::sleep(Duration::from_micros(1_000_000 / u64::from(hz))).await;
+        let s = server.clone();
+        // Expiry takes shard locks: run it off the async workers.
+        if tokio::task::spawn_blocking(move || s.cron_tick())
+            .await
+            .is_err()
+        {
+            tracing::warn!("expire cycle panicked");
+        }
+        let elapsed = last.elapsed().as_secs_f64();
+        if elapsed >= 0.1 {
+            let st = &server.stats;
+            let cmds = st.total_commands_processed.load(Ordering::Relaxed);
+            let inb = st.total_net_input_bytes.load(Ordering::Relaxed);
+            let outb = st.total_net_output_bytes.load(Ordering::Relaxed);
+            let rate = |now: u64, before: u64| now.saturating_sub(before) as f64 / elapsed;
+            st.instantaneous_ops_per_sec
+                .store(rate(cmds, last_cmds) as u64, Ordering::Relaxed);
+            st.instantaneous_input_kbps_x100.store(
+                (rate(inb, last_in) / 1024.0 * 100.0) as u64,
+                Ordering::Relaxed,
+            );
+            st.instantaneous_output_kbps_x100.store(
+                (rate(outb, last_out) / 1024.0 * 100.0) as u64,
+                Ordering::Relaxed,
+            );
+            (last_cmds, last_in, last_out, last) = (cmds, inb, outb, Instant::now());
+        }
+    }
+}
+
+async fn accept_tcp(server: Arc<Server>, listener: TcpListener) {
+    loop {
+        let (stream, peer) = match listener.accept().await {
+            Ok(x) => x,
+            Err(e) => {
+                tracing::warn!("Accepting client connection: {e}");
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        let server = server.clone();
+        tokio::spawn(async move {
+            let _ = stream.set_nodelay(true);
+            let keepalive = server.hot.tcp_keepalive_secs.load(Ordering::Relaxed);
+            if keepalive > 0 {
+                let ka = TcpKeepalive::new()
+                    .with_time(Duration::from_secs(keepalive))
+                    .with_interval(Duration::from_secs((keepalive / 3).max(1)));
+                let _ = SockRef::from(&stream).set_tcp_keepalive(&ka);
+            }
+            let local = stream
+                .local_addr()
+                .map(|a| a.to_string())
+                .unwrap_or_default();
+            if server.hot.protected_mode.load(Ordering::Relaxed) && !peer.ip().is_loopback() {
+                reject(stream, PROTECTED_MODE_DENIED).await;
+                return;
+            }
+            let fd = i64::from(stream.as_raw_fd());
+            accept_client(server, stream, ClientKind::Tcp, peer.to_string(), local, fd).await;
+        });
+    }
+}
+
+async fn accept_unix(server: Arc<Server>, listener: UnixListener, path: PathBuf) {
+    let name = format!("{}:0", path.display());
+    loop {
+        let stream = match listener.accept().await {
+            Ok((s, _)) => s,
+            Err(e) => {
+                tracing::warn!("Accepting client connection: {e}");
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        let server = server.clone();
+        let name = name.clone();
+        tokio::spawn(async move {
+            let fd = i64::from(stream.as_raw_fd());
+            accept_client::<UnixStream>(server, stream, ClientKind::Unix, name.clone(), name, fd)
+                .await;
+        });
+    }
+}
+
+async fn reject<S: AsyncWrite + Unpin>(mut stream: S, text: &str) {
+    let _ = stream.write_all(text.as_bytes()).await;
+    let _ = stream.shutdown().await;
+}
+
+async fn accept_client<S: AsyncRead + AsyncWrite + Unpin>(
+    server: Arc<Server>,
+    stream: S,
+    kind: ClientKind,
+    addr: String,
+    laddr: String,
+    fd: i64,
+) {
+    server
+        .stats
+        .total_connections_received
+        .fetch_add(1, Ordering::Relaxed);
+    let max = server.hot.maxclients.load(Ordering::Relaxed) as usize;
+    if server.clients.len() >= max {
+        server
+            .stats
+            .rejected_connections
+            .fetch_add(1, Ordering::Relaxed);
+        reject(stream, &format!("-{}\r\n", msg::MAX_CLIENTS)).await;
+        return;
+    }
+    let client = server.clients.register(kind, addr, laddr, fd);
+    let id = client.id;
+    tracing::debug!("Accepted client id={id}");
+    if let Err(e) = run_connection(&server, stream, client).await {
+        tracing::debug!("Client id={id} closed: {e}");
+    }
+    server.clients.unregister(id);
+}
+
+fn decode_limits(server: &Server) -> DecodeLimits {
+    DecodeLimits {
+        proto_max_bulk_len: server.hot.proto_max_bulk_len.load(Ordering::Relaxed),
+        ..DecodeLimits::default()
+    }
+}
+
+/// Why a read stopped.
+enum ReadOutcome {
+    Data(usize),
+    Closed,
+}
+
+async fn read_some<S: AsyncRead + Unpin>(
+    server: &Server,
+    client: &Client,
+    stream: &mut S,
+    buf: &mut BytesMut,
+) -> io::Result<ReadOutcome> {
+    let timeout = server.hot.timeout_secs.load(Ordering::Relaxed);
+    let mut shutdown = server.shutdown_signal();
+    let read = async {
+        if timeout > 0 {
+            match tokio::time::timeout(Duration::from_secs(timeout), stream.read_buf(buf)).await {
+                Ok(r) => r,
+                Err(_) => Ok(0),
+            }
+        } else {
+            stream.read_buf(buf).await
+        }
+    };
+    tokio::select! {
+        r = read => Ok(match r? {
+            0 => ReadOutcome::Closed,
+            n => ReadOutcome::Data(n),
+        }),
+        _ = client.shared.kill_notify.notified() => Ok(ReadOutcome::Closed),
+        _ = shutdown.wait_for(|v| *v) => Ok(ReadOutcome::Closed),
+    }
+}
+
+async fn run_connection<S: AsyncRead + AsyncWrite + Unpin>(
+    server: &Server,
+    mut stream: S,
+    mut client: Client,
+) -> io::Result<()> {
+    let mut rbuf = BytesMut::with_capacity(READ_CHUNK_BYTES);
+    let mut wbuf = BytesMut::with_capacity(READ_CHUNK_BYTES);
+    let mut decoder = RequestDecoder::new(decode_limits(server));
+    let stats = &server.stats;
+    loop {
+        if rbuf.capacity() - rbuf.len() < READ_CHUNK_BYTES / 4 {
+            let want = decoder
+                .pending_bulk_hint()
+                .unwrap_or(0)
+                .clamp(READ_CHUNK_BYTES, 1 << 20);
+            rbuf.reserve(want);
+        }
+        let n = match read_some(server, &client, &mut stream, &mut rbuf).await? {
+            ReadOutcome::Data(n) => n,
+            ReadOutcome::Closed => return Ok(()),
+        };
+        if client.shared.is_killed() {
+            return Ok(());
+        }
+        stats.total_reads_processed.fetch_add(1, Ordering::Relaxed);
+        stats
+            .total_net_input_bytes
+            .fetch_add(n as u64, Ordering::Relaxed);
+        decoder.set_limits(decode_limits(server));
+        let mut commands = 0u64;
+        let mut errors = 0u64;
+        let mut close = false;
+        loop {
+            match decoder.decode(&mut rbuf) {
+                Ok(Some(args)) => {
+                    commands += 1;
+                    let skip = std::mem::take(&mut client.reply_skip_next);
+                    let frame = server.execute(&mut client, &args);
+                    let suppressed =
+                        std::mem::take(&mut client.reply_skip_this) || skip || client.reply_off;
+                    if matches!(frame, Frame::Error(_)) {
+                        errors += 1;
+                    }
+                    if !suppressed {
+                        encode(&frame, client.protocol, &mut wbuf);
+                    }
+                    if client.close_after_reply {
+                        close = true;
+                        break;
+                    }
+                    if wbuf.len() >= FLUSH_THRESHOLD_BYTES {
+                        flush(server, &client, &mut stream, &mut wbuf).await?;
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    errors += 1;
+                    encode(&e.to_frame(), client.protocol, &mut wbuf);
+                    tracing::debug!("Protocol error from client id={}: {e}", client.id);
+                    close = true;
+                    break;
+                }
+            }
+        }
+        stats
+            .total_commands_processed
+            .fetch_add(commands, Ordering::Relaxed);
+        if errors > 0 {
+            stats
+                .total_error_replies
+                .fetch_add(errors, Ordering::Relaxed);
+        }
+        client.shared.qbuf.store(rbuf.len(), Ordering::Relaxed);
+        flush(server, &client, &mut stream, &mut wbuf).await?;
+        if close {
+            let _ = stream.shutdown().await;
+            return Ok(());
+        }
+        if rbuf.is_empty() && rbuf.capacity() > 4 * READ_CHUNK_BYTES {
+            // A big request went through: give the memory back.
+            rbuf = BytesMut::with_capacity(READ_CHUNK_BYTES);
+        }
+    }
+}
+
+async fn flush<S: AsyncWrite + Unpin>(
+    server: &Server,
+    client: &Client,
+    stream: &mut S,
+    wbuf: &mut BytesMut,
+) -> io::Result<()> {
+    if wbuf.is_empty() {
+        return Ok(());
+    }
+    client.shared.obuf.store(wbuf.len(), Ordering::Relaxed);
+    stream.write_all(wbuf).await?;
+    server
+        .stats
+        .total_net_output_bytes
+        .fetch_add(wbuf.len() as u64, Ordering::Relaxed);
+    server
+        .stats
+        .total_writes_processed
+        .fetch_add(1, Ordering::Relaxed);
+    client.shared.obuf.store(0, Ordering::Relaxed);
+    wbuf.clear();
+    if wbuf.capacity() > 4 * FLUSH_THRESHOLD_BYTES {
+        *wbuf = BytesMut::with_capacity(READ_CHUNK_BYTES);
+    }
+    Ok(())
+}
+
+/// Runs one command for an in-process client (the embedding API): the same dispatch path as a
+/// socket client, without a socket.
+pub fn execute_local(server: &Server, client: &mut Client, args: &[bytes::Bytes]) -> Frame {
+    server
+        .stats
+        .total_commands_processed
+        .fetch_add(1, Ordering::Relaxed);
+    server.execute(client, args)
+}

@@ -1,0 +1,262 @@
+//! The server: configuration, keyspace, clients, command table and statistics, shared by every
+//! connection, the embedding API and (later) AOF replay and replication.
+
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use ferrodis_keyspace::clock::unix_ms;
+use ferrodis_keyspace::Keyspace;
+use parking_lot::RwLock;
+use tokio::sync::watch;
+
+use crate::client::ClientRegistry;
+use crate::command::CommandTable;
+use crate::config::{Config, LogLevel};
+
+/// Config values read on hot paths, mirrored from [`Config`] into atomics so that connections
+/// never take the config lock per command.
+#[derive(Debug)]
+pub struct HotConfig {
+    /// `timeout`, seconds; 0 = never close idle clients.
+    pub timeout_secs: AtomicU64,
+    /// `tcp-keepalive`, seconds; 0 = off.
+    pub tcp_keepalive_secs: AtomicU64,
+    /// `hz`.
+    pub hz: AtomicU32,
+    /// `maxclients`.
+    pub maxclients: AtomicU32,
+    /// `proto-max-bulk-len`, bytes.
+    pub proto_max_bulk_len: AtomicU64,
+    /// `protected-mode`.
+    pub protected_mode: AtomicBool,
+}
+
+impl HotConfig {
+    fn from_config(c: &Config) -> HotConfig {
+        HotConfig {
+            timeout_secs: AtomicU64::new(c.timeout_secs()),
+            tcp_keepalive_secs: AtomicU64::new(c.tcp_keepalive_secs()),
+            hz: AtomicU32::new(c.hz()),
+            maxclients: AtomicU32::new(c.maxclients()),
+            proto_max_bulk_len: AtomicU64::new(c.proto_max_bulk_len_bytes()),
+            protected_mode: AtomicBool::new(c.protected_mode()),
+        }
+    }
+
+    fn refresh(&self, c: &Config) {
+        self.timeout_secs.store(c.timeout_secs(), Ordering::Relaxed);
+        self.tcp_keepalive_secs
+            .store(c.tcp_keepalive_secs(), Ordering::Relaxed);
+        self.hz.store(c.hz(), Ordering::Relaxed);
+        self.maxclients.store(c.maxclients(), Ordering::Relaxed);
+        self.proto_max_bulk_len
+            .store(c.proto_max_bulk_len_bytes(), Ordering::Relaxed);
+        self.protected_mode
+            .store(c.protected_mode(), Ordering::Relaxed);
+    }
+}
+
+/// Server-wide counters (INFO stats). Connections add to them once per read batch.
+#[derive(Debug, Default)]
+pub struct Stats {
+    /// Connections accepted.
+    pub total_connections_received: AtomicU64,
+    /// Commands executed.
+    pub total_commands_processed: AtomicU64,
+    /// Connections refused because of `maxclients`.
+    pub rejected_connections: AtomicU64,
+    /// Bytes read from clients.
+    pub total_net_input_bytes: AtomicU64,
+    /// Bytes written to clients.
+    pub total_net_output_bytes: AtomicU64,
+    /// Error replies sent.
+    pub total_error_replies: AtomicU64,
+    /// Socket reads.
+    pub total_reads_processed: AtomicU64,
+    /// Socket writes.
+    pub total_writes_processed: AtomicU64,
+    /// Active expire cycles that ran out of time.
+    pub expired_time_cap_reached_count: AtomicU64,
+    /// CPU time spent in active expiry, microseconds.
+    pub expire_cycle_cpu_us: AtomicU64,
+    /// Commands per second over the last sampling window (INFO `instantaneous_ops_per_sec`).
+    pub instantaneous_ops_per_sec: AtomicU64,
+    /// Input kilobytes per second ×100 over the last window.
+    pub instantaneous_input_kbps_x100: AtomicU64,
+    /// Output kilobytes per second ×100 over the last window.
+    pub instantaneous_output_kbps_x100: AtomicU64,
+}
+
+impl Stats {
+    fn reset(&self) {
+        for a in [
+            &self.total_connections_received,
+            &self.total_commands_processed,
+            &self.rejected_connections,
+            &self.total_net_input_bytes,
+            &self.total_net_output_bytes,
+            &self.total_error_replies,
+            &self.total_reads_processed,
+            &self.total_writes_processed,
+            &self.expired_time_cap_reached_count,
+            &self.expire_cycle_cpu_us,
+        ] {
+            a.store(0, Ordering::Relaxed);
+        }
+    }
+}
+
+/// A callback that applies a new log level (installed by the binary's logging set-up).
+pub type LogLevelHook = Box<dyn Fn(LogLevel) + Send + Sync>;
+
+/// Everything a running Ferrodis holds.
+pub struct Server {
+    config: RwLock<Config>,
+    /// Hot config values.
+    pub hot: HotConfig,
+    /// The data.
+    pub keyspace: Keyspace,
+    /// Connected clients.
+    pub clients: ClientRegistry,
+    /// The command table.
+    pub commands: CommandTable,
+    /// Statistics.
+    pub stats: Stats,
+    /// Random 40-hex-digit id of this run (INFO `run_id`).
+    pub run_id: String,
+    /// Start instant (uptime).
+    pub started: Instant,
+    /// Unix seconds of the last successful save; the start time until persistence exists, as
+    /// Redis reports it after a start without loading.
+    pub lastsave_unix_secs: AtomicU64,
+    /// TCP port actually listened on (INFO `tcp_port`), 0 when none.
+    pub tcp_port: AtomicU32,
+    shutdown_tx: watch::Sender<bool>,
+    log_level_hook: RwLock<Option<LogLevelHook>>,
+    peak_memory: AtomicU64,
+}
+
+impl Server {
+    /// A server for `config` (nothing is bound yet; see [`crate::net`]).
+    pub fn new(config: Config) -> Arc<Server> {
+        let (shutdown_tx, _) = watch::channel(false);
+        let run_id: String = (0..40)
+            .map(|_| char::from(b"0123456789abcdef"[fastrand::usize(..16)]))
+            .collect();
+        Arc::new(Server {
+            hot: HotConfig::from_config(&config),
+            keyspace: Keyspace::new(config.databases()),
+            config: RwLock::new(config),
+            clients: ClientRegistry::default(),
+            commands: CommandTable::new(),
+            stats: Stats::default(),
+            run_id,
+            started: Instant::now(),
+            lastsave_unix_secs: AtomicU64::new(unix_ms() / 1000),
+            tcp_port: AtomicU32::new(0),
+            shutdown_tx,
+            log_level_hook: RwLock::new(None),
+            peak_memory: AtomicU64::new(0),
+        })
+    }
+
+    /// Runs `f` with read access to the configuration.
+    pub fn with_config<R>(&self, f: impl FnOnce(&Config) -> R) -> R {
+        f(&self.config.read())
+    }
+
+    /// A copy of the configuration.
+    pub fn config_snapshot(&self) -> Config {
+        self.config.read().clone()
+    }
+
+    /// Applies CONFIG SET pairs atomically and their side effects; returns Redis' error text.
+    pub fn config_set(&self, pairs: &[(&[u8], &[u8])]) -> Result<(), String> {
+        let mut cfg = self.config.write();
+        let changed = cfg.set(pairs).map_err(|e| e.to_string())?;
+        self.hot.refresh(&cfg);
+        if changed.contains(&"loglevel") {
+            if let Some(hook) = self.log_level_hook.read().as_ref() {
+                hook(cfg.loglevel());
+            }
+        }
+        Ok(())
+    }
+
+    /// Installs the hook CONFIG SET loglevel calls.
+    pub fn set_log_level_hook(&self, hook: LogLevelHook) {
+        *self.log_level_hook.write() = Some(hook);
+    }
+
+    /// Asks the server to shut down (SHUTDOWN, SIGTERM, the embedding handle).
+    pub fn request_shutdown(&self) {
+        self.shutdown_tx.send_replace(true);
+    }
+
+    /// A receiver that turns `true` when shutdown is requested.
+    pub fn shutdown_signal(&self) -> watch::Receiver<bool> {
+        self.shutdown_tx.subscribe()
+    }
+
+    /// Whether shutdown was requested.
+    pub fn is_shutting_down(&self) -> bool {
+        *self.shutdown_tx.borrow()
+    }
+
+    /// Resets INFO statistics (CONFIG RESETSTAT).
+    pub fn reset_stats(&self) {
+        self.stats.reset();
+        self.keyspace.reset_stats();
+    }
+
+    /// Seconds since start.
+    pub fn uptime(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    /// Resident set size of the process in bytes (0 where /proc is unavailable).
+    pub fn rss_bytes(&self) -> u64 {
+        let pages = std::fs::read_to_string("/proc/self/statm")
+            .ok()
+            .and_then(|s| {
+                s.split_whitespace()
+                    .nth(1)
+                    .and_then(|v| v.parse::<u64>().ok())
+            })
+            .unwrap_or(0);
+        pages * 4096
+    }
+
+    /// Memory in use (bytes) as reported by INFO `used_memory`; also tracks the peak.
+    /// Until allocator-level accounting lands (issue #5) this is the resident set size.
+    pub fn used_memory(&self) -> u64 {
+        let used = self.rss_bytes();
+        self.peak_memory.fetch_max(used, Ordering::Relaxed);
+        used
+    }
+
+    /// Peak of [`Server::used_memory`].
+    pub fn peak_memory(&self) -> u64 {
+        self.peak_memory.load(Ordering::Relaxed)
+    }
+
+    /// One tick of the server cron (`hz` times a second): active expiry with a budget of 25% of
+    /// the tick, as Redis' slow expire cycle.
+    pub fn cron_tick(&self) {
+        let hz = self.hot.hz.load(Ordering::Relaxed).max(1);
+        let budget = Duration::from_micros(250_000 / u64::from(hz));
+        let start = Instant::now();
+        let stats = self
+            .keyspace
+            .active_expire_cycle(unix_ms(), budget, |_db, _key| {});
+        if stats.timed_out {
+            self.stats
+                .expired_time_cap_reached_count
+                .fetch_add(1, Ordering::Relaxed);
+        }
+        self.stats
+            .expire_cycle_cpu_us
+            .fetch_add(start.elapsed().as_micros() as u64, Ordering::Relaxed);
+    }
+}
