@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use ahash::RandomState;
 use bytes::Bytes;
 use parking_lot::{Mutex, MutexGuard};
+use smallvec::SmallVec;
 
 use crate::clock::Now;
 use crate::glob::glob_match;
@@ -158,7 +159,7 @@ impl Keyspace {
     /// A guard that locks one shard at a time on demand (SCAN, KEYS, DBSIZE outside MULTI):
     /// each shard is consistent, the whole is not a snapshot.
     pub fn lock_lazily(&self, now: Now) -> Guard<'_> {
-        Guard::new(self, Vec::new(), Mode::Lazy, now)
+        Guard::new(self, SmallVec::new(), Mode::Lazy, now)
     }
 
     /// Summed counters of all shards.
@@ -263,6 +264,9 @@ enum Mode {
     Lazy,
 }
 
+/// The shard locks a guard holds, inline for the common one- and two-shard cases.
+type Held<'a> = SmallVec<[(usize, MutexGuard<'a, Shard>); 2]>;
+
 /// Outcome of [`Guard::set`] and friends: whether the key existed before.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SetOutcome {
@@ -289,7 +293,7 @@ pub enum SetCondition {
 /// `lookupKey*` → `expireIfNeeded`.
 pub struct Guard<'a> {
     ks: &'a Keyspace,
-    held: Vec<(usize, MutexGuard<'a, Shard>)>,
+    held: Held<'a>,
     mode: Mode,
     now: Now,
     no_touch: bool,
@@ -297,12 +301,7 @@ pub struct Guard<'a> {
 }
 
 impl<'a> Guard<'a> {
-    fn new(
-        ks: &'a Keyspace,
-        held: Vec<(usize, MutexGuard<'a, Shard>)>,
-        mode: Mode,
-        now: Now,
-    ) -> Self {
+    fn new(ks: &'a Keyspace, held: Held<'a>, mode: Mode, now: Now) -> Self {
         Guard {
             ks,
             held,

@@ -16,6 +16,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
+use ferrodis_keyspace::Now;
 use ferrodis_resp::{encode, DecodeLimits, Frame, RequestDecoder};
 use socket2::{Domain, Protocol as SockProtocol, SockRef, Socket, TcpKeepalive, Type};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -406,12 +407,13 @@ async fn run_connection<S: AsyncRead + AsyncWrite + Unpin>(
         let mut commands = 0u64;
         let mut errors = 0u64;
         let mut close = false;
+        let now = Now::system();
         loop {
             match decoder.decode(&mut rbuf) {
                 Ok(Some(args)) => {
                     commands += 1;
                     let skip = std::mem::take(&mut client.reply_skip_next);
-                    let frame = server.execute(&mut client, &args);
+                    let frame = server.execute_at(&mut client, &args, now);
                     let suppressed =
                         std::mem::take(&mut client.reply_skip_this) || skip || client.reply_off;
                     if matches!(frame, Frame::Error(_)) {

@@ -19,13 +19,19 @@ use crate::server::Server;
 impl Server {
     /// Runs one command for `client` and returns its reply (errors included as error frames).
     pub fn execute(&self, client: &mut Client, args: &[Bytes]) -> Frame {
-        match self.dispatch(client, args) {
+        self.execute_at(client, args, Now::system())
+    }
+
+    /// Like [`Server::execute`] at a given command time: a connection reads the clock once per
+    /// batch of pipelined commands, as Redis caches its clock per event-loop iteration.
+    pub fn execute_at(&self, client: &mut Client, args: &[Bytes], now: Now) -> Frame {
+        match self.dispatch(client, args, now) {
             Ok(f) => f,
             Err(e) => e.to_frame(),
         }
     }
 
-    fn dispatch(&self, client: &mut Client, args: &[Bytes]) -> Reply {
+    fn dispatch(&self, client: &mut Client, args: &[Bytes], now: Now) -> Reply {
         let Some(name) = args.first() else {
             return Ok(Frame::NullArray);
         };
@@ -52,7 +58,6 @@ impl Server {
             .handler
             .ok_or_else(|| CommandError::WrongArity(entry.full_name.clone()))?;
 
-        let now = Now::system();
         client.shared.last_cmd.store(idx, Ordering::Relaxed);
         client
             .shared

@@ -14,9 +14,11 @@ pub mod docs;
 pub mod spec;
 pub mod table;
 
-use std::collections::HashMap;
-
 use bytes::Bytes;
+
+/// Command names are looked up once per command: a fast hash matters more than DoS resistance
+/// here (the key set is fixed).
+type HashMap<K, V> = std::collections::HashMap<K, V, ahash::RandomState>;
 use ferrodis_keyspace::Guard;
 
 pub use args::ArgCursor;
@@ -70,7 +72,7 @@ pub struct Entry {
 pub struct CommandTable {
     entries: Vec<Entry>,
     by_name: HashMap<Vec<u8>, usize>,
-    sub_by_name: HashMap<(usize, Vec<u8>), usize>,
+    sub_by_name: HashMap<usize, HashMap<Vec<u8>, usize>>,
 }
 
 impl CommandTable {
@@ -83,8 +85,8 @@ impl CommandTable {
     pub fn from_specs(specs: &'static [CommandSpec]) -> CommandTable {
         let mut t = CommandTable {
             entries: Vec::new(),
-            by_name: HashMap::new(),
-            sub_by_name: HashMap::new(),
+            by_name: HashMap::default(),
+            sub_by_name: HashMap::default(),
         };
         for spec in specs {
             let idx = t.entries.len();
@@ -102,7 +104,9 @@ impl CommandTable {
                     parent: Some(idx),
                 });
                 t.sub_by_name
-                    .insert((idx, sub.name.as_bytes().to_vec()), sidx);
+                    .entry(idx)
+                    .or_default()
+                    .insert(sub.name.as_bytes().to_vec(), sidx);
             }
         }
         t
@@ -141,9 +145,8 @@ impl CommandTable {
 
     /// Looks a subcommand of `parent` up, case-insensitively.
     pub fn lookup_sub(&self, parent: usize, name: &[u8]) -> Option<usize> {
-        with_lowercase(name, |n| {
-            self.sub_by_name.get(&(parent, n.to_vec())).copied()
-        })
+        let subs = self.sub_by_name.get(&parent)?;
+        with_lowercase(name, |n| subs.get(n).copied())
     }
 
     /// Resolves `args` to a command or subcommand entry (`COMMAND GETKEYS`, `COMMAND INFO a|b`).

@@ -1,0 +1,259 @@
+//! `bench-compare`: runs `redis-benchmark` against Ferrodis and the reference `redis-server` in
+//! the same run and reports requests per second and the Ferrodis/Redis ratio.
+//!
+//! Both servers start with the same settings (no persistence, protected mode off) on ephemeral
+//! ports in a temp dir. For each round, each pipeline depth and each server (alternating which
+//! goes first), one `redis-benchmark --csv` run measures every test; the table reports the
+//! median over rounds. With `--write FILE` the table replaces the section between the
+//! `bench-compare` markers in FILE (BENCHMARKS.md), leaving the rest of the file alone.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+
+const BEGIN: &str = "<!-- bench-compare:begin -->";
+const END: &str = "<!-- bench-compare:end -->";
+
+#[derive(Parser, Debug)]
+#[command(about = "redis-benchmark: Ferrodis vs the reference redis-server, same run")]
+struct Args {
+    /// Path of the ferrodis-server binary.
+    #[arg(long, default_value = "target/release/ferrodis-server")]
+    ferrodis: PathBuf,
+    /// Path of the reference redis-server binary.
+    #[arg(long, default_value = "redis-server")]
+    redis: String,
+    /// Tests passed to redis-benchmark -t.
+    #[arg(long, default_value = "ping,set,get,incr,mset")]
+    tests: String,
+    /// Requests per test (-n), the same for both servers.
+    #[arg(long, default_value_t = 200_000)]
+    requests: u64,
+    /// Parallel clients (-c).
+    #[arg(long, default_value_t = 50)]
+    clients: u32,
+    /// Pipeline depths (-P), comma separated.
+    #[arg(long, default_value = "1,16")]
+    pipelines: String,
+    /// Rounds; the median is reported.
+    #[arg(long, default_value_t = 3)]
+    rounds: u32,
+    /// Markdown file whose bench-compare section is replaced with the results.
+    #[arg(long)]
+    write: Option<PathBuf>,
+}
+
+/// A server process killed on drop.
+struct Proc(Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> std::io::Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+fn wait_ready(port: u16) -> Result<(), String> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) {
+            let _ = s.set_read_timeout(Some(Duration::from_secs(1)));
+            if s.write_all(b"PING\r\n").is_ok() {
+                let mut buf = [0u8; 7];
+                if s.read_exact(&mut buf).is_ok() && &buf == b"+PONG\r\n" {
+                    return Ok(());
+                }
+            }
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Err(format!("server on port {port} did not answer PING"))
+}
+
+fn start(bin: &str, port: u16, dir: &Path) -> Result<Proc, String> {
+    let child = Command::new(bin)
+        .args(["--port", &port.to_string()])
+        .args(["--bind", "127.0.0.1"])
+        .args(["--save", ""])
+        .args(["--appendonly", "no"])
+        .args(["--protected-mode", "no"])
+        .args(["--dir", &dir.display().to_string()])
+        .args([
+            "--logfile",
+            &dir.join(format!("{port}.log")).display().to_string(),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("starting {bin}: {e}"))?;
+    let p = Proc(child);
+    wait_ready(port)?;
+    Ok(p)
+}
+
+/// Runs redis-benchmark and returns requests/s per test name.
+fn bench(port: u16, a: &Args, pipeline: u32) -> Result<BTreeMap<String, f64>, String> {
+    let out = Command::new("redis-benchmark")
+        .args(["-h", "127.0.0.1", "-p", &port.to_string()])
+        .args(["-c", &a.clients.to_string(), "-n", &a.requests.to_string()])
+        .args(["-P", &pipeline.to_string(), "-t", &a.tests, "--csv"])
+        .output()
+        .map_err(|e| format!("running redis-benchmark: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "redis-benchmark failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut m = BTreeMap::new();
+    for line in text.lines().skip(1) {
+        let cols: Vec<&str> = line.split(',').map(|c| c.trim_matches('"')).collect();
+        if let (Some(name), Some(rps)) = (cols.first(), cols.get(1).and_then(|r| r.parse().ok())) {
+            m.insert(name.to_string(), rps);
+        }
+    }
+    if m.is_empty() {
+        return Err(format!(
+            "no results parsed from redis-benchmark output:\n{text}"
+        ));
+    }
+    Ok(m)
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into())
+}
+
+fn redis_version(bin: &str) -> String {
+    Command::new(bin)
+        .arg("--version")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default()
+}
+
+fn run(a: &Args) -> Result<String, String> {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let ferrodis_bin = a.ferrodis.display().to_string();
+    let (fport, rport) = (
+        free_port().map_err(|e| e.to_string())?,
+        free_port().map_err(|e| e.to_string())?,
+    );
+    let _f = start(&ferrodis_bin, fport, dir.path())?;
+    let _r = start(&a.redis, rport, dir.path())?;
+    let pipelines: Vec<u32> = a
+        .pipelines
+        .split(',')
+        .map(|p| p.trim().parse().map_err(|_| format!("bad pipeline {p:?}")))
+        .collect::<Result<_, _>>()?;
+    // results[(pipeline, test)] = (ferrodis samples, redis samples)
+    let mut results: BTreeMap<(u32, String), (Vec<f64>, Vec<f64>)> = BTreeMap::new();
+    for round in 0..a.rounds {
+        for &p in &pipelines {
+            let order = if round % 2 == 0 {
+                [true, false]
+            } else {
+                [false, true]
+            };
+            for is_ferrodis in order {
+                let port = if is_ferrodis { fport } else { rport };
+                eprintln!(
+                    "round {} P={p} {}",
+                    round + 1,
+                    if is_ferrodis { "ferrodis" } else { "redis" }
+                );
+                for (test, rps) in bench(port, a, p)? {
+                    let e = results.entry((p, test)).or_default();
+                    if is_ferrodis {
+                        e.0.push(rps);
+                    } else {
+                        e.1.push(rps);
+                    }
+                }
+            }
+        }
+    }
+    let cmd = format!(
+        "redis-benchmark -c {} -n {} -P <P> -t {} --csv  (P in {}, {} rounds, median)",
+        a.clients, a.requests, a.tests, a.pipelines, a.rounds
+    );
+    let mut md = String::new();
+    let _ = writeln!(md, "## Throughput: redis-benchmark, Ferrodis vs Redis\n");
+    let _ = writeln!(
+        md,
+        "Machine: {} cores, {}. Reference: {}. Both servers on 127.0.0.1 in the same run, \
+         sharing the cores with redis-benchmark, servers interleaved and alternated per round.\n",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        cpu_model(),
+        redis_version(&a.redis)
+    );
+    let _ = writeln!(md, "Command: `{cmd}` — produced by `make bench-compare`.\n");
+    let _ = writeln!(md, "| test | -P | Ferrodis req/s | Redis req/s | ratio |");
+    let _ = writeln!(md, "|---|---:|---:|---:|---:|");
+    for ((p, test), (f, r)) in results.iter_mut() {
+        if f.is_empty() || r.is_empty() {
+            continue;
+        }
+        let (fm, rm) = (median(f), median(r));
+        let _ = writeln!(
+            md,
+            "| {test} | {p} | {fm:.0} | {rm:.0} | {:.2} |",
+            if rm > 0.0 { fm / rm } else { 0.0 }
+        );
+    }
+    Ok(md)
+}
+
+fn write_section(path: &Path, section: &str) -> std::io::Result<()> {
+    let old = std::fs::read_to_string(path).unwrap_or_default();
+    let block = format!("{BEGIN}\n{section}{END}");
+    let new = match (old.find(BEGIN), old.find(END)) {
+        (Some(b), Some(e)) if e > b => format!("{}{}{}", &old[..b], block, &old[e + END.len()..]),
+        _ => format!("{old}\n{block}\n"),
+    };
+    std::fs::write(path, new)
+}
+
+fn main() -> std::process::ExitCode {
+    let args = Args::parse();
+    match run(&args) {
+        Ok(md) => {
+            println!("{md}");
+            if let Some(path) = &args.write {
+                if let Err(e) = write_section(path, &md) {
+                    eprintln!("writing {}: {e}", path.display());
+                    return std::process::ExitCode::from(1);
+                }
+            }
+            std::process::ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("bench-compare: {e}");
+            std::process::ExitCode::from(1)
+        }
+    }
+}
