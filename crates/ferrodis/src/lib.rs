@@ -25,7 +25,7 @@ use bytes::Bytes;
 pub use ferrodis_resp::{Frame, Protocol};
 use ferrodis_server::client::ClientKind;
 pub use ferrodis_server::config::Config;
-use ferrodis_server::net::{serve, Listeners, NetError};
+use ferrodis_server::net::{serve, Listeners, NetError, Workers};
 use ferrodis_server::{Client, Server};
 use tokio::task::JoinHandle;
 
@@ -64,7 +64,7 @@ impl Ferrodis {
     fn spawn(config: Config, listeners: Listeners) -> Ferrodis {
         let local_addr = listeners.tcp_addrs().first().copied();
         let server = Server::new(config);
-        let task = tokio::spawn(serve(server.clone(), listeners));
+        let task = tokio::spawn(serve(server.clone(), listeners, Arc::new(Workers::current())));
         Ferrodis {
             server,
             local_addr,

@@ -9,7 +9,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use ferrodis_server::config::Config;
-use ferrodis_server::net::{serve, Listeners};
+use ferrodis_server::net::{serve, Listeners, Workers};
+use std::sync::Arc;
 use ferrodis_server::{logging, Server};
 
 /// A Redis-compatible server. Arguments follow redis-server: an optional config file (or `-`
@@ -53,9 +54,15 @@ fn main() -> ExitCode {
             tracing::warn!("Failed to write PID file {p}: {e}");
         }
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(config.io_threads().max(1))
-        .thread_name("ferrodis-worker")
+    let workers = match Workers::start(config.io_threads()) {
+        Ok(w) => Arc::new(w),
+        Err(e) => {
+            tracing::error!("Can't start the I/O threads: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    // The main runtime runs the acceptors, signals and the cron; connections live on `workers`.
+    let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {
@@ -65,6 +72,7 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    let conn_workers = workers.clone();
     let code = runtime.block_on(async move {
         let listeners = match Listeners::bind_from_config(&config) {
             Ok(l) => l,
@@ -84,7 +92,7 @@ fn main() -> ExitCode {
         for a in listeners.tcp_addrs() {
             tracing::info!("Ready to accept connections tcp on {a}");
         }
-        serve(server, listeners).await;
+        serve(server, listeners, conn_workers).await;
         tracing::warn!("Ferrodis is now ready to exit, bye bye...");
         ExitCode::SUCCESS
     });
@@ -92,10 +100,13 @@ fn main() -> ExitCode {
         let _ = std::fs::remove_file(p);
     }
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    if let Ok(w) = Arc::try_unwrap(workers) {
+        w.stop();
+    }
     code
 }
 
-async fn signals(server: std::sync::Arc<Server>) {
+async fn signals(server: Arc<Server>) {
     use tokio::signal::unix::{signal, SignalKind};
     let (Ok(mut term), Ok(mut int)) = (
         signal(SignalKind::terminate()),

@@ -148,6 +148,38 @@ impl Listeners {
     }
 }
 
+/// Binds the TCP listeners `config` asks for (`bind` × `port`; none when `port` is 0) as
+/// blocking-free std sockets, for CONFIG SET port/bind. Optional (`-`) addresses may fail.
+pub fn bind_tcp_std(config: &Config) -> io::Result<Vec<std::net::TcpListener>> {
+    let port = config.port();
+    let mut out = Vec::new();
+    if port == 0 {
+        return Ok(out);
+    }
+    for raw in config.bind() {
+        let optional = raw.starts_with('-');
+        let host = raw.trim_start_matches('-');
+        let ip: IpAddr = match host {
+            "*" => IpAddr::from([0, 0, 0, 0]),
+            "::*" => IpAddr::from([0u16; 8]),
+            h => match h.parse() {
+                Ok(ip) => ip,
+                Err(_) if optional => continue,
+                Err(e) => return Err(io::Error::new(io::ErrorKind::InvalidInput, e)),
+            },
+        };
+        match bind_socket(SocketAddr::new(ip, port), config.tcp_backlog()) {
+            Ok(s) => out.push(s.into()),
+            Err(_) if optional => {}
+            Err(e) => return Err(e),
+        }
+    }
+    if out.is_empty() {
+        return Err(io::Error::new(io::ErrorKind::AddrNotAvailable, "no address could be bound"));
+    }
+    Ok(out)
+}
+
 fn set_socket_perm(path: &str, perm: u32) {
     use std::os::unix::fs::PermissionsExt;
     if perm != 0 {
@@ -158,6 +190,10 @@ fn set_socket_perm(path: &str, perm: u32) {
 }
 
 fn bind_tcp(addr: SocketAddr, backlog: u32) -> io::Result<TcpListener> {
+    TcpListener::from_std(bind_socket(addr, backlog)?.into())
+}
+
+fn bind_socket(addr: SocketAddr, backlog: u32) -> io::Result<Socket> {
     let socket = Socket::new(
         Domain::for_address(addr),
         Type::STREAM,
@@ -170,32 +206,124 @@ fn bind_tcp(addr: SocketAddr, backlog: u32) -> io::Result<TcpListener> {
     socket.bind(&addr.into())?;
     socket.listen(i32::try_from(backlog).unwrap_or(511))?;
     socket.set_nonblocking(true)?;
-    TcpListener::from_std(socket.into())
+    Ok(socket)
+}
+
+/// Where connection tasks run.
+///
+/// The binary uses [`Workers::start`]: `io-threads` OS threads, each running a single-threaded
+/// tokio runtime that owns the connections handed to it (round-robin by the acceptor). A
+/// connection never migrates, so there is no work-stealing or cross-thread wake-up on the
+/// request path; shard locks keep data access safe across workers. Embedders use
+/// [`Workers::current`], which spawns onto the caller's runtime.
+pub struct Workers {
+    handles: Vec<tokio::runtime::Handle>,
+    next: std::sync::atomic::AtomicUsize,
+    threads: Vec<std::thread::JoinHandle<()>>,
+    stop: Option<tokio::sync::watch::Sender<bool>>,
+}
+
+impl Workers {
+    /// Spawns onto the current tokio runtime (must be called inside one).
+    pub fn current() -> Workers {
+        Workers {
+            handles: vec![tokio::runtime::Handle::current()],
+            next: std::sync::atomic::AtomicUsize::new(0),
+            threads: Vec::new(),
+            stop: None,
+        }
+    }
+
+    /// Starts `n` worker threads, each with its own single-threaded runtime.
+    pub fn start(n: usize) -> io::Result<Workers> {
+        let (stop, stop_rx) = tokio::sync::watch::channel(false);
+        let mut handles = Vec::new();
+        let mut threads = Vec::new();
+        for i in 0..n.max(1) {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            handles.push(rt.handle().clone());
+            let mut stop_rx = stop_rx.clone();
+            threads.push(
+                std::thread::Builder::new()
+                    .name(format!("ferrodis-io-{i}"))
+                    .spawn(move || {
+                        rt.block_on(async move {
+                            let _ = stop_rx.wait_for(|s| *s).await;
+                        });
+                        rt.shutdown_timeout(Duration::from_millis(100));
+                    })?,
+            );
+        }
+        Ok(Workers {
+            handles,
+            next: std::sync::atomic::AtomicUsize::new(0),
+            threads,
+            stop: Some(stop),
+        })
+    }
+
+    fn pick(&self) -> &tokio::runtime::Handle {
+        let i = self.next.fetch_add(1, Ordering::Relaxed) % self.handles.len();
+        &self.handles[i]
+    }
+
+    /// Stops the worker threads (after their connections were closed) and joins them.
+    pub fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            stop.send_replace(true);
+        }
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
 }
 
 /// Serves `listeners` until shutdown is requested, then closes every connection and returns.
-/// Also runs the server cron (`hz`).
-pub async fn serve(server: Arc<Server>, listeners: Listeners) {
+/// Connections run on `workers`; the acceptors and the server cron (`hz`) run on the calling
+/// runtime.
+pub async fn serve(server: Arc<Server>, listeners: Listeners, workers: Arc<Workers>) {
     let mut tasks = JoinSet::new();
+    let mut tcp_tasks = JoinSet::new();
     if let Some(addr) = listeners.tcp_addrs().first() {
         server
             .tcp_port
             .store(u32::from(addr.port()), Ordering::Relaxed);
     }
     for listener in listeners.tcp {
-        tasks.spawn(accept_tcp(server.clone(), listener));
+        tcp_tasks.spawn(accept_tcp(server.clone(), listener, workers.clone()));
     }
+    let (rebind_tx, mut rebind_rx) = tokio::sync::mpsc::unbounded_channel();
+    server.set_rebind_channel(rebind_tx);
     let unix_path = listeners.unix.as_ref().map(|(_, p)| p.clone());
     if let Some((listener, path)) = listeners.unix {
-        tasks.spawn(accept_unix(server.clone(), listener, path));
+        tasks.spawn(accept_unix(server.clone(), listener, path, workers.clone()));
     }
     tasks.spawn(cron(server.clone()));
     let mut shutdown = server.shutdown_signal();
     while !*shutdown.borrow_and_update() {
-        if shutdown.changed().await.is_err() {
-            break;
+        tokio::select! {
+            changed = shutdown.changed() => {
+                if changed.is_err() {
+                    break;
+                }
+            }
+            Some(new) = rebind_rx.recv() => {
+                // CONFIG SET port/bind: the new sockets are bound; swap the acceptors.
+                tcp_tasks.abort_all();
+                for std_listener in new {
+                    match TcpListener::from_std(std_listener) {
+                        Ok(l) => {
+                            tcp_tasks.spawn(accept_tcp(server.clone(), l, workers.clone()));
+                        }
+                        Err(e) => tracing::warn!("Listening on the new address: {e}"),
+                    }
+                }
+            }
         }
     }
+    tcp_tasks.abort_all();
     tasks.abort_all();
     server.clients.kill_all();
     // Give connections a moment to flush their last replies and unregister.
@@ -244,7 +372,7 @@ async fn cron(server: Arc<Server>) {
     }
 }
 
-async fn accept_tcp(server: Arc<Server>, listener: TcpListener) {
+async fn accept_tcp(server: Arc<Server>, listener: TcpListener, workers: Arc<Workers>) {
     loop {
         let (stream, peer) = match listener.accept().await {
             Ok(x) => x,
@@ -255,7 +383,18 @@ async fn accept_tcp(server: Arc<Server>, listener: TcpListener) {
             }
         };
         let server = server.clone();
-        tokio::spawn(async move {
+        // Move the socket to its worker's runtime: it registers with that runtime's driver.
+        let std_stream = match stream.into_std() {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!("Accepting client connection: {e}");
+                continue;
+            }
+        };
+        workers.pick().spawn(async move {
+            let Ok(stream) = tokio::net::TcpStream::from_std(std_stream) else {
+                return;
+            };
             let _ = stream.set_nodelay(true);
             let keepalive = server.hot.tcp_keepalive_secs.load(Ordering::Relaxed);
             if keepalive > 0 {
@@ -278,7 +417,12 @@ async fn accept_tcp(server: Arc<Server>, listener: TcpListener) {
     }
 }
 
-async fn accept_unix(server: Arc<Server>, listener: UnixListener, path: PathBuf) {
+async fn accept_unix(
+    server: Arc<Server>,
+    listener: UnixListener,
+    path: PathBuf,
+    workers: Arc<Workers>,
+) {
     let name = format!("{}:0", path.display());
     loop {
         let stream = match listener.accept().await {
@@ -291,7 +435,13 @@ async fn accept_unix(server: Arc<Server>, listener: UnixListener, path: PathBuf)
         };
         let server = server.clone();
         let name = name.clone();
-        tokio::spawn(async move {
+        let Ok(std_stream) = stream.into_std() else {
+            continue;
+        };
+        workers.pick().spawn(async move {
+            let Ok(stream) = UnixStream::from_std(std_stream) else {
+                return;
+            };
             let fd = i64::from(stream.as_raw_fd());
             accept_client::<UnixStream>(server, stream, ClientKind::Unix, name.clone(), name, fd)
                 .await;

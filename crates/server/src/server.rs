@@ -12,7 +12,7 @@ use tokio::sync::watch;
 
 use crate::client::ClientRegistry;
 use crate::command::CommandTable;
-use crate::config::{Config, LogLevel};
+use crate::config::{Config, ConfigSetError, LogLevel};
 
 /// Config values read on hot paths, mirrored from [`Config`] into atomics so that connections
 /// never take the config lock per command.
@@ -135,7 +135,11 @@ pub struct Server {
     shutdown_tx: watch::Sender<bool>,
     log_level_hook: RwLock<Option<LogLevelHook>>,
     peak_memory: AtomicU64,
+    rebind_tx: parking_lot::Mutex<Option<RebindSender>>,
 }
+
+/// Sends freshly bound TCP listeners to the serving loop (CONFIG SET port/bind).
+pub type RebindSender = tokio::sync::mpsc::UnboundedSender<Vec<std::net::TcpListener>>;
 
 impl Server {
     /// A server for `config` (nothing is bound yet; see [`crate::net`]).
@@ -158,6 +162,7 @@ impl Server {
             shutdown_tx,
             log_level_hook: RwLock::new(None),
             peak_memory: AtomicU64::new(0),
+            rebind_tx: parking_lot::Mutex::new(None),
         })
     }
 
@@ -171,10 +176,19 @@ impl Server {
         self.config.read().clone()
     }
 
-    /// Applies CONFIG SET pairs atomically and their side effects; returns Redis' error text.
-    pub fn config_set(&self, pairs: &[(&[u8], &[u8])]) -> Result<(), String> {
+    /// Applies CONFIG SET pairs atomically and their side effects (re-listening on a new
+    /// `port`/`bind`, changing directory for `dir`); returns Redis' error text. When a side
+    /// effect fails, every value is restored.
+    pub fn config_set(&self, pairs: &[(&[u8], &[u8])], client_is_local: bool) -> Result<(), String> {
         let mut cfg = self.config.write();
-        let changed = cfg.set(pairs).map_err(|e| e.to_string())?;
+        let before = cfg.clone();
+        let changed = cfg
+            .set_for_client(pairs, client_is_local)
+            .map_err(|e| e.to_string())?;
+        if let Err(e) = self.apply_config_effects(&cfg, &changed) {
+            *cfg = before;
+            return Err(e.to_string());
+        }
         self.hot.refresh(&cfg);
         if changed.contains(&"loglevel") {
             if let Some(hook) = self.log_level_hook.read().as_ref() {
@@ -182,6 +196,44 @@ impl Server {
             }
         }
         Ok(())
+    }
+
+    fn apply_config_effects(
+        &self,
+        cfg: &Config,
+        changed: &[&'static str],
+    ) -> Result<(), ConfigSetError> {
+        if changed.contains(&"dir") {
+            std::env::set_current_dir(cfg.dir()).map_err(|e| {
+                ConfigSetError::apply_failed("dir", &e.to_string())
+            })?;
+        }
+        let rebind = changed.iter().find(|n| **n == "port" || **n == "bind");
+        if let Some(name) = rebind {
+            let tx = self.rebind_tx.lock().clone();
+            if let Some(tx) = tx {
+                let listeners = crate::net::bind_tcp_std(cfg).map_err(|e| {
+                    tracing::warn!("CONFIG SET {name}: {e}");
+                    ConfigSetError::apply_failed(
+                        name,
+                        "Unable to listen on this port. Check server logs.",
+                    )
+                })?;
+                let port = listeners
+                    .first()
+                    .and_then(|l| l.local_addr().ok())
+                    .map_or(0, |a| a.port());
+                self.tcp_port.store(u32::from(port), Ordering::Relaxed);
+                let _ = tx.send(listeners);
+            }
+        }
+        Ok(())
+    }
+
+    /// Registers the channel on which [`crate::net::serve`] receives new TCP listeners after
+    /// CONFIG SET port/bind.
+    pub fn set_rebind_channel(&self, tx: RebindSender) {
+        *self.rebind_tx.lock() = Some(tx);
     }
 
     /// Installs the hook CONFIG SET loglevel calls.

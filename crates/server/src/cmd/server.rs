@@ -518,7 +518,12 @@ pub fn config_set(ctx: &mut Ctx) -> Reply {
         return Err(CommandError::Syntax);
     }
     let pairs: Vec<(&[u8], &[u8])> = rest.chunks(2).map(|p| (&p[0][..], &p[1][..])).collect();
-    ctx.server.config_set(&pairs).map_err(CommandError::owned)?;
+    let local = ctx.client.shared.kind != crate::client::ClientKind::Tcp
+        || ctx.client.shared.addr.starts_with("127.")
+        || ctx.client.shared.addr.starts_with("[::1]");
+    ctx.server
+        .config_set(&pairs, local)
+        .map_err(CommandError::owned)?;
     Ok(Frame::ok())
 }
 
