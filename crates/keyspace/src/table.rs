@@ -161,11 +161,11 @@ impl Table {
         key: &[u8],
     ) -> Option<(Bytes, Entry)> {
         let removed = self.unlink(hash, key)?;
-        let Node { key, mut entry, .. } = *removed;
+        let Node { key, entry, .. } = *removed;
         self.len -= 1;
         if entry.expire_ms != 0 {
+            // The detached entry keeps its expire (RENAME and MOVE carry it over).
             self.volatile_remove(hasher, entry.vol_idx);
-            entry.expire_ms = 0;
         }
         self.maybe_shrink(hasher);
         Some((key, entry))

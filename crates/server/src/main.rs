@@ -10,8 +10,8 @@ use std::process::ExitCode;
 use clap::Parser;
 use ferrodis_server::config::Config;
 use ferrodis_server::net::{serve, Listeners, Workers};
-use std::sync::Arc;
 use ferrodis_server::{logging, Server};
+use std::sync::Arc;
 
 /// A Redis-compatible server. Arguments follow redis-server: an optional config file (or `-`
 /// for stdin) followed by `--directive value ...` overrides.

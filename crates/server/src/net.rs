@@ -175,7 +175,10 @@ pub fn bind_tcp_std(config: &Config) -> io::Result<Vec<std::net::TcpListener>> {
         }
     }
     if out.is_empty() {
-        return Err(io::Error::new(io::ErrorKind::AddrNotAvailable, "no address could be bound"));
+        return Err(io::Error::new(
+            io::ErrorKind::AddrNotAvailable,
+            "no address could be bound",
+        ));
     }
     Ok(out)
 }

@@ -179,7 +179,11 @@ impl Server {
     /// Applies CONFIG SET pairs atomically and their side effects (re-listening on a new
     /// `port`/`bind`, changing directory for `dir`); returns Redis' error text. When a side
     /// effect fails, every value is restored.
-    pub fn config_set(&self, pairs: &[(&[u8], &[u8])], client_is_local: bool) -> Result<(), String> {
+    pub fn config_set(
+        &self,
+        pairs: &[(&[u8], &[u8])],
+        client_is_local: bool,
+    ) -> Result<(), String> {
         let mut cfg = self.config.write();
         let before = cfg.clone();
         let changed = cfg
@@ -204,9 +208,8 @@ impl Server {
         changed: &[&'static str],
     ) -> Result<(), ConfigSetError> {
         if changed.contains(&"dir") {
-            std::env::set_current_dir(cfg.dir()).map_err(|e| {
-                ConfigSetError::apply_failed("dir", &e.to_string())
-            })?;
+            std::env::set_current_dir(cfg.dir())
+                .map_err(|e| ConfigSetError::apply_failed("dir", &e.to_string()))?;
         }
         let rebind = changed.iter().find(|n| **n == "port" || **n == "bind");
         if let Some(name) = rebind {

@@ -5,3 +5,6 @@ pub mod introspect;
 pub mod keys;
 pub mod server;
 pub mod strings;
+
+#[cfg(test)]
+mod tests;

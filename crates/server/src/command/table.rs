@@ -1212,3 +1212,119 @@ static COMMAND_SUBCOMMANDS: &[C] = &[
         Some(introspect::command_help),
     ),
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::COMMANDS;
+    use crate::command::docs::parse_syntax;
+    use crate::command::spec::{Acl, CommandSpec, Flags};
+    use crate::command::CommandTable;
+
+    fn all() -> Vec<(String, &'static CommandSpec)> {
+        let mut out = Vec::new();
+        for c in COMMANDS {
+            out.push((c.name.to_string(), c));
+            for s in c.subcommands {
+                out.push((format!("{}|{}", c.name, s.name), s));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn every_command_has_a_handler_or_subcommands() {
+        for (name, spec) in all() {
+            assert!(
+                spec.handler.is_some() || spec.is_container(),
+                "{name} has neither a handler nor subcommands"
+            );
+            assert!(spec.arity != 0, "{name}: arity 0");
+            assert!(
+                !spec.summary.is_empty() && !spec.since.is_empty(),
+                "{name}: docs"
+            );
+        }
+    }
+
+    #[test]
+    fn names_are_unique_and_lowercase() {
+        let names: Vec<String> = all().into_iter().map(|(n, _)| n).collect();
+        let mut sorted = names.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(sorted.len(), names.len(), "duplicate command names");
+        assert!(names.iter().all(|n| n.to_ascii_lowercase() == *n));
+        let t = CommandTable::new();
+        for n in &names {
+            assert!(t.lookup_full(n.as_bytes()).is_some(), "{n} not indexed");
+            assert!(t.lookup_full(n.to_uppercase().as_bytes()).is_some());
+        }
+    }
+
+    #[test]
+    fn acl_categories_agree_with_flags() {
+        // Redis derives these categories from flags; ours are declared, so check they agree.
+        let implied = [
+            (Flags::WRITE, Acl::WRITE),
+            (Flags::READONLY, Acl::READ),
+            (Flags::ADMIN, Acl::ADMIN.with(Acl::DANGEROUS)),
+            (Flags::PUBSUB, Acl::PUBSUB),
+            (Flags::FAST, Acl::FAST),
+            (Flags::BLOCKING, Acl::BLOCKING),
+        ];
+        for (name, spec) in all() {
+            for (flag, acl) in implied {
+                if spec.flags.has(flag) {
+                    assert!(spec.acl.has(acl), "{name}: flag implies {acl:?}");
+                }
+            }
+            assert_eq!(
+                spec.acl.has(Acl::FAST),
+                !spec.acl.has(Acl::SLOW),
+                "{name}: exactly one of @fast/@slow"
+            );
+        }
+    }
+
+    #[test]
+    fn syntax_lines_parse_and_declare_the_keys() {
+        for (name, spec) in all() {
+            let args = parse_syntax(spec.syntax).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let key_args = count_keys(&args);
+            if spec.keys.is_empty() {
+                assert_eq!(key_args, 0, "{name}: key arguments without a key spec");
+            } else {
+                assert!(key_args > 0, "{name}: key spec without key arguments");
+            }
+        }
+    }
+
+    fn count_keys(args: &[crate::command::docs::Arg]) -> usize {
+        args.iter()
+            .map(|a| usize::from(a.kind == "key") + count_keys(&a.args))
+            .sum()
+    }
+
+    #[test]
+    fn key_positions_follow_specs() {
+        let t = CommandTable::new();
+        let keys = |line: &[&str]| -> Vec<usize> {
+            let idx = t
+                .lookup_full(line[0].as_bytes())
+                .unwrap_or_else(|| panic!("{}", line[0]));
+            t.entry(idx)
+                .spec
+                .keys
+                .iter()
+                .flat_map(|k| k.positions(line.len()))
+                .collect()
+        };
+        assert_eq!(keys(&["get", "k"]), vec![1]);
+        assert_eq!(keys(&["mset", "a", "1", "b", "2"]), vec![1, 3]);
+        assert_eq!(keys(&["del", "a", "b", "c"]), vec![1, 2, 3]);
+        assert_eq!(keys(&["rename", "a", "b"]), vec![1, 2]);
+        assert_eq!(keys(&["lcs", "a", "b", "LEN"]), vec![1, 2]);
+        assert_eq!(keys(&["object|encoding", "x", "k"]), vec![2]);
+        assert_eq!(keys(&["set", "k", "v", "EX", "10"]), vec![1]);
+    }
+}
