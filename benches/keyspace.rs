@@ -1,5 +1,6 @@
 //! Keyspace GET/SET throughput with 1, 2 and 4 threads (each operation locks its key's shard,
 //! as the server's dispatch does).
+#![allow(missing_docs)] // criterion_group! generates undocumented items.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
