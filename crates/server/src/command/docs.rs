@@ -401,8 +401,8 @@ pub fn command_info(table: &CommandTable, idx: usize) -> Frame {
         Frame::Integer(step),
         Frame::Set(acl),
         Frame::Set(spec.tips.iter().map(|t| bulk(t)).collect()),
-        Frame::Array(spec.keys.iter().map(key_spec_frame).collect()),
-        Frame::Array(subs),
+        Frame::Set(spec.keys.iter().map(key_spec_frame).collect()),
+        Frame::Set(subs),
     ])
 }
 
