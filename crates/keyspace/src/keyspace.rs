@@ -59,6 +59,9 @@ pub struct DbInfo {
     pub keys: usize,
     /// Number of keys with an expire.
     pub expires: usize,
+    /// Average remaining time to live of the keys with an expire, milliseconds (estimated from
+    /// up to 16 random keys per shard), 0 when none (INFO `avg_ttl`).
+    pub avg_ttl_ms: u64,
 }
 
 /// Result of one active expire cycle.
@@ -178,17 +181,36 @@ impl Keyspace {
         }
     }
 
-    /// Keys and expires per db (INFO keyspace).
-    pub fn db_info(&self) -> Vec<DbInfo> {
+    /// Keys, expires and average TTL per db at time `now_ms` (INFO keyspace).
+    pub fn db_info_at(&self, now_ms: u64) -> Vec<DbInfo> {
         let mut out = vec![DbInfo::default(); self.databases];
+        let mut ttl_sum = vec![(0u128, 0u64); self.databases];
         for s in self.shards.iter() {
             let s = s.lock();
             for (db, t) in s.dbs.iter().enumerate() {
                 out[db].keys += t.len();
                 out[db].expires += t.volatile_len();
+                for _ in 0..t.volatile_len().min(16) {
+                    let Some(k) = t.random_volatile() else { break };
+                    let h = self.hasher.hash_one(&k[..]);
+                    if let Some(at) = t.get(h, k).and_then(Entry::expire_ms) {
+                        ttl_sum[db].0 += u128::from(at.saturating_sub(now_ms));
+                        ttl_sum[db].1 += 1;
+                    }
+                }
+            }
+        }
+        for (info, (sum, n)) in out.iter_mut().zip(ttl_sum) {
+            if n > 0 {
+                info.avg_ttl_ms = (sum / u128::from(n)) as u64;
             }
         }
         out
+    }
+
+    /// Keys and expires per db now (see [`Keyspace::db_info_at`]).
+    pub fn db_info(&self) -> Vec<DbInfo> {
+        self.db_info_at(crate::clock::unix_ms())
     }
 
     /// One run of the active expire cycle (Redis `activeExpireCycle`, slow mode): walks shards
@@ -781,7 +803,8 @@ mod tests {
             ks.db_info()[0],
             DbInfo {
                 keys: 1,
-                expires: 0
+                expires: 0,
+                avg_ttl_ms: 0
             }
         );
     }

@@ -445,7 +445,10 @@ fn keyspace_section(server: &Server, s: &mut Section) {
         if info.keys > 0 {
             s.field(
                 &format!("db{db}"),
-                format!("keys={},expires={},avg_ttl=0", info.keys, info.expires),
+                format!(
+                    "keys={},expires={},avg_ttl={}",
+                    info.keys, info.expires, info.avg_ttl_ms
+                ),
             );
         }
     }
