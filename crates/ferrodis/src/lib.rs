@@ -64,7 +64,11 @@ impl Ferrodis {
     fn spawn(config: Config, listeners: Listeners) -> Ferrodis {
         let local_addr = listeners.tcp_addrs().first().copied();
         let server = Server::new(config);
-        let task = tokio::spawn(serve(server.clone(), listeners, Arc::new(Workers::current())));
+        let task = tokio::spawn(serve(
+            server.clone(),
+            listeners,
+            Arc::new(Workers::current()),
+        ));
         Ferrodis {
             server,
             local_addr,

@@ -49,6 +49,9 @@ pub enum CommandError {
     /// Any other error: the full text with its prefix.
     #[error("{0}")]
     Other(Cow<'static, str>),
+    /// An error text that echoes client bytes verbatim (they need not be UTF-8), with prefix.
+    #[error("{}", String::from_utf8_lossy(.0))]
+    Raw(bytes::Bytes),
 }
 
 impl CommandError {
@@ -64,7 +67,10 @@ impl CommandError {
 
     /// The reply frame for this error.
     pub fn to_frame(&self) -> Frame {
-        Frame::Error(self.to_string().into())
+        match self {
+            CommandError::Raw(b) => Frame::Error(b.clone()),
+            other => Frame::Error(other.to_string().into()),
+        }
     }
 }
 

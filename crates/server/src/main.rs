@@ -16,8 +16,11 @@ use std::sync::Arc;
 /// A Redis-compatible server. Arguments follow redis-server: an optional config file (or `-`
 /// for stdin) followed by `--directive value ...` overrides.
 #[derive(Parser, Debug)]
-#[command(name = "ferrodis-server", version, about)]
+#[command(name = "ferrodis-server", version, about, disable_version_flag = true)]
 struct Cli {
+    /// Print the version and exit (`-v` as redis-server, or `--version`).
+    #[arg(short = 'v', long = "version", action = clap::ArgAction::Version)]
+    version: Option<bool>,
     /// `[/path/to/redis.conf | -] [--directive value ...]`, as redis-server takes them.
     #[arg(
         trailing_var_arg = true,

@@ -89,34 +89,46 @@ impl Server {
 }
 
 /// `ERR unknown command 'x', with args beginning with: 'a' 'b' ` (Redis 7 text: the name and
-/// the arguments are cut to 128 bytes, CR/LF shown as spaces).
+/// the arguments are echoed as C strings, so cut at a NUL byte, and to 128 bytes; CR/LF are
+/// shown as spaces; other bytes are echoed verbatim).
 fn unknown_command(args: &[Bytes]) -> CommandError {
-    let name = sanitize(&args[0][..args[0].len().min(128)]);
-    let mut rest = String::new();
+    let mut out = b"ERR unknown command '".to_vec();
+    out.extend_from_slice(c_str(&args[0], 128));
+    out.extend_from_slice(b"', with args beginning with: ");
+    let mut rest_len = 0;
     for a in &args[1..] {
-        if rest.len() >= 128 {
+        if rest_len >= 128 {
             break;
         }
-        let room = 128 - rest.len();
-        rest.push('\'');
-        rest.push_str(&sanitize(&a[..a.len().min(room)]));
-        rest.push_str("' ");
+        let part = c_str(a, 128 - rest_len);
+        out.push(b'\'');
+        out.extend_from_slice(part);
+        out.extend_from_slice(b"' ");
+        rest_len += part.len() + 3;
     }
-    CommandError::owned(format!(
-        "ERR unknown command '{name}', with args beginning with: {rest}"
-    ))
+    CommandError::Raw(sanitize(out))
 }
 
 /// `ERR unknown subcommand 'x'. Try CONFIG HELP.`
 fn unknown_subcommand(sub: &[u8], parent: &str) -> CommandError {
-    let sub = sanitize(&sub[..sub.len().min(128)]);
-    CommandError::owned(format!(
-        "ERR unknown subcommand '{sub}'. Try {} HELP.",
-        parent.to_ascii_uppercase()
-    ))
+    let mut out = b"ERR unknown subcommand '".to_vec();
+    out.extend_from_slice(c_str(sub, 128));
+    out.extend_from_slice(format!("'. Try {} HELP.", parent.to_ascii_uppercase()).as_bytes());
+    CommandError::Raw(sanitize(out))
 }
 
-/// Error texts are single-line: CR and LF become spaces, other bytes pass through.
-fn sanitize(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).replace(['\r', '\n'], " ")
+/// The bytes `printf("%.*s")` would print: up to the first NUL, at most `max` bytes.
+fn c_str(b: &[u8], max: usize) -> &[u8] {
+    let end = b.iter().position(|&c| c == 0).unwrap_or(b.len()).min(max);
+    &b[..end]
+}
+
+/// Error texts are single-line: CR and LF become spaces.
+fn sanitize(mut b: Vec<u8>) -> Bytes {
+    for c in b.iter_mut() {
+        if *c == b'\r' || *c == b'\n' {
+            *c = b' ';
+        }
+    }
+    Bytes::from(b)
 }

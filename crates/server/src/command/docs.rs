@@ -9,9 +9,10 @@
 //! atom    := "[" alts "]" ["{" name "}"]  optional; several alternatives become a `oneof`
 //!          | "(" alts ")" ["{" name "}"]  required group
 //!          | WORD                         an UPPERCASE word is a pure token
-//!          | word[:type]                  a lowercase word is an argument; its type is inferred
+//!          | word[:type][!version]        a lowercase word is an argument; its type is inferred
 //!                                         from its name (key, integer names, pattern, ...)
-//!                                         unless given after ':'
+//!                                         unless given after ':'; `!2.8.12` marks it
+//!                                         deprecated since that version
 //! alts    := syntax ("|" syntax)*
 //! ```
 //!
@@ -35,6 +36,8 @@ pub struct Arg {
     pub key_spec_index: Option<usize>,
     /// The token preceding the value, if any.
     pub token: Option<String>,
+    /// The version that deprecated this form, if any.
+    pub deprecated_since: Option<String>,
     /// Whether it may be omitted.
     pub optional: bool,
     /// Whether it may repeat.
@@ -50,6 +53,7 @@ impl Arg {
             kind,
             key_spec_index: None,
             token: None,
+            deprecated_since: None,
             optional: false,
             multiple: false,
             args: Vec::new(),
@@ -67,6 +71,9 @@ impl Arg {
         }
         if let Some(t) = &self.token {
             m.push((bulk("token"), bulk(t)));
+        }
+        if let Some(v) = &self.deprecated_since {
+            m.push((bulk("deprecated_since"), bulk(v)));
         }
         let mut flags = Vec::new();
         if self.optional {
@@ -117,11 +124,11 @@ fn tokenize(s: &str) -> Vec<Tok<'_>> {
     while i < b.len() {
         match b[i] {
             b' ' => i += 1,
-            c @ (b'[' | b'(') => {
+            c @ (b'[' | b'(' | b'<') => {
                 out.push(Tok::Open(c));
                 i += 1;
             }
-            c @ (b']' | b')') => {
+            c @ (b']' | b')' | b'>') => {
                 out.push(Tok::Close(c));
                 i += 1;
             }
@@ -140,7 +147,7 @@ fn tokenize(s: &str) -> Vec<Tok<'_>> {
             }
             _ => {
                 let end = s[i..]
-                    .find([' ', '[', ']', '(', ')', '|', '{'])
+                    .find([' ', '[', ']', '(', ')', '<', '>', '|', '{'])
                     .map_or(s.len(), |p| i + p);
                 let word = &s[i..end];
                 let word = word.strip_suffix("...").unwrap_or(word);
@@ -174,7 +181,11 @@ impl<'a> Parser<'a> {
                 Tok::Close(_) | Tok::Bar => break,
                 Tok::Open(open) => {
                     self.pos += 1;
-                    let close = if open == b'[' { b']' } else { b')' };
+                    let close = match open {
+                        b'[' => b']',
+                        b'<' => b'>',
+                        _ => b')',
+                    };
                     let alts = self.alts()?;
                     if self.toks.get(self.pos) != Some(&Tok::Close(close)) {
                         return Err(self.err("unbalanced bracket"));
@@ -187,7 +198,12 @@ impl<'a> Parser<'a> {
                         }
                         _ => None,
                     };
-                    let mut a = group(alts, name).ok_or_else(|| self.err("empty group"))?;
+                    let mut a = if open == b'<' {
+                        block(alts, name)
+                    } else {
+                        group(alts, name)
+                    }
+                    .ok_or_else(|| self.err("empty group"))?;
                     a.optional = open == b'[';
                     a
                 }
@@ -216,6 +232,16 @@ impl<'a> Parser<'a> {
     }
 
     fn word(&mut self, w: &str) -> Arg {
+        let (w, deprecated) = match w.split_once('!') {
+            Some((w, v)) => (w, Some(v.to_string())),
+            None => (w, None),
+        };
+        let mut arg = self.plain_word(w);
+        arg.deprecated_since = deprecated;
+        arg
+    }
+
+    fn plain_word(&mut self, w: &str) -> Arg {
         const TYPES: &[&str] = &["key", "integer", "double", "pattern", "unix-time", "string"];
         let (name, explicit) = match w.rsplit_once(':') {
             Some((n, t)) if TYPES.contains(&t) => (n, Some(t)),
@@ -285,7 +311,11 @@ fn fold_seq(mut seq: Vec<Arg>, name: Option<String>) -> Option<Arg> {
             }
             Some(a)
         }
-        2 if seq[0].kind == "pure-token" && seq[1].kind != "pure-token" && !seq[0].multiple => {
+        2 if seq[0].kind == "pure-token"
+            && seq[1].kind != "pure-token"
+            && !seq[0].multiple
+            && !seq[1].multiple =>
+        {
             let value = seq.pop()?;
             let token = seq.pop()?;
             let mut a = value;
@@ -316,6 +346,51 @@ fn fold_seq(mut seq: Vec<Arg>, name: Option<String>) -> Option<Arg> {
             Some(a)
         }
     }
+}
+
+/// A `<...>` group: always a block, even around a single argument.
+fn block(mut alts: Vec<Vec<Arg>>, name: Option<String>) -> Option<Arg> {
+    if alts.len() != 1 {
+        return group(alts, name);
+    }
+    let seq = alts.pop()?;
+    let name = name.unwrap_or_else(|| {
+        seq.iter()
+            .map(|a| a.name.as_str())
+            .collect::<Vec<_>>()
+            .join("_")
+    });
+    let mut a = Arg::new(name, "block");
+    a.args = seq;
+    Some(a)
+}
+
+/// Parses a syntax line and sets each key argument's `key_spec_index` to the key spec that
+/// finds it: top-level keys at fixed positions map by position (so both keys of LCS map to
+/// its one range spec), others in order.
+pub fn parse_syntax_for(line: &str, specs: &[KeySpec]) -> Result<Vec<Arg>, SyntaxError> {
+    let mut args = parse_syntax(line)?;
+    let last_spec = specs.len().saturating_sub(1);
+    let mut fixed = true;
+    for (i, a) in args.iter_mut().enumerate() {
+        let pos = i + 1;
+        if a.optional || a.multiple || !a.args.is_empty() {
+            fixed = false;
+        }
+        if a.kind == "key" {
+            let by_pos = fixed.then(|| {
+                specs.iter().position(|k| {
+                    pos >= k.begin && (k.lastkey < 0 || pos <= k.begin + k.lastkey as usize)
+                })
+            });
+            if let Some(Some(idx)) = by_pos {
+                a.key_spec_index = Some(idx);
+            } else if let Some(idx) = a.key_spec_index {
+                a.key_spec_index = Some(idx.min(last_spec));
+            }
+        }
+    }
+    Ok(args)
 }
 
 /// Parses a syntax line into its top-level arguments.
@@ -418,7 +493,7 @@ pub fn command_docs(table: &CommandTable, idx: usize) -> Frame {
     ];
     if !spec.syntax.is_empty() {
         // Syntax lines are checked by a unit test; a bad one documents no arguments.
-        if let Ok(args) = parse_syntax(spec.syntax) {
+        if let Ok(args) = parse_syntax_for(spec.syntax, spec.keys) {
             m.push((
                 bulk("arguments"),
                 Frame::Array(args.iter().map(Arg::to_frame).collect()),
@@ -474,9 +549,15 @@ mod tests {
         let args = parse_syntax("(ON | OFF | SKIP)").unwrap();
         assert_eq!(args[0].name, "on_off_skip");
         let args = parse_syntax("[ID client-id ...]").unwrap();
-        assert_eq!(args[0].kind, "integer");
+        assert_eq!(
+            args[0].kind, "block",
+            "a token before a repeated value is a block"
+        );
         assert_eq!(args[0].token.as_deref(), Some("ID"));
-        assert!(args[0].multiple && args[0].optional);
+        assert!(args[0].args[0].multiple && args[0].optional);
+        let args = parse_syntax("<parameter>{parameter} ...").unwrap();
+        assert_eq!(args[0].kind, "block");
+        assert!(args[0].multiple);
         let args = parse_syntax("[LIMIT offset count]").unwrap();
         assert_eq!(args[0].kind, "block");
         assert_eq!(args[0].token.as_deref(), Some("LIMIT"));

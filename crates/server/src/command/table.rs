@@ -116,7 +116,7 @@ pub static COMMANDS: &[C] = &[
         "6.0.0",
         O1,
         "Negotiates the protocol version and returns server and connection facts.",
-        "[protover [AUTH username password] [SETNAME clientname]]",
+        "[protover [AUTH username password]{username_password} [SETNAME clientname]]{arguments}",
         Some(conn::hello),
     ),
     C::new(
@@ -221,7 +221,7 @@ pub static COMMANDS: &[C] = &[
         "1.0.0",
         "O(N) for N keys.",
         "Returns the strings stored at several keys.",
-        "key [key ...]",
+        "key ...",
         Some(strings::mget),
     )
     .keys(&[K::range(1, -1, 1, RO_AC)])
@@ -235,7 +235,7 @@ pub static COMMANDS: &[C] = &[
         "1.0.1",
         "O(N) for N keys.",
         "Stores several strings at once.",
-        "(key value){data} ...",
+        "(key value) ...",
         Some(strings::mset),
     )
     .keys(&[K::range(1, -1, 2, OW_UP)])
@@ -252,7 +252,7 @@ pub static COMMANDS: &[C] = &[
         "1.0.1",
         "O(N) for N keys.",
         "Stores several strings only if none of the keys exists.",
-        "(key value){data} ...",
+        "(key value) ...",
         Some(strings::msetnx),
     )
     .keys(&[K::range(1, -1, 2, OW_INS)])
@@ -436,7 +436,7 @@ pub static COMMANDS: &[C] = &[
         "7.0.0",
         "O(N*M) for strings of lengths N and M.",
         "Finds the longest common subsequence of two strings.",
-        "key1 key2 [LEN] [IDX] [MINMATCHLEN min-match-len] [WITHMATCHLEN]",
+        "key1 key2 [LEN] [IDX] [MINMATCHLEN len] [WITHMATCHLEN]",
         Some(strings::lcs),
     )
     .keys(&[K::range(1, 1, 1, RO_AC)]),
@@ -450,7 +450,7 @@ pub static COMMANDS: &[C] = &[
         "1.0.0",
         "O(N) for N keys, plus the size of each value.",
         "Deletes keys.",
-        "key [key ...]",
+        "key ...",
         Some(keys::del),
     )
     .keys(&[K::range(1, -1, 1, RM_DEL)])
@@ -464,7 +464,7 @@ pub static COMMANDS: &[C] = &[
         "4.0.0",
         "O(1) per key; values are freed in the background.",
         "Deletes keys, freeing large values in the background.",
-        "key [key ...]",
+        "key ...",
         Some(keys::unlink),
     )
     .keys(&[K::range(1, -1, 1, RM_DEL)])
@@ -478,7 +478,7 @@ pub static COMMANDS: &[C] = &[
         "1.0.0",
         "O(N) for N keys.",
         "Counts how many of the given keys exist.",
-        "key [key ...]",
+        "key ...",
         Some(keys::exists),
     )
     .keys(&[K::range(1, -1, 1, RO)])
@@ -622,7 +622,7 @@ pub static COMMANDS: &[C] = &[
         "1.0.0",
         "O(N) in the number of keys; O(1) with ASYNC.",
         "Deletes every key of the selected db.",
-        "[ASYNC | SYNC]{flush-type}",
+        "[ASYNC | SYNC]{async}",
         Some(keys::flushdb),
     )
     .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
@@ -636,7 +636,7 @@ pub static COMMANDS: &[C] = &[
         "1.0.0",
         "O(N) in the number of keys; O(1) with ASYNC.",
         "Deletes every key of every db.",
-        "[ASYNC | SYNC]{flush-type}",
+        "[ASYNC | SYNC]{async}",
         Some(keys::flushall),
     )
     .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
@@ -769,7 +769,7 @@ pub static COMMANDS: &[C] = &[
         "3.2.1",
         "O(N) for N keys.",
         "Updates the last access time of keys and counts existing ones.",
-        "key [key ...]",
+        "key ...",
         Some(keys::touch),
     )
     .keys(&[K::range(1, -1, 1, RO)])
@@ -840,7 +840,7 @@ pub static COMMANDS: &[C] = &[
         "1.0.0",
         "O(N) in the data to save when saving.",
         "Stops the server.",
-        "[NOSAVE | SAVE]{save-selector} [NOW] [FORCE] [ABORT]",
+        "[NOSAVE | SAVE] [NOW] [FORCE] [ABORT]",
         Some(server::shutdown),
     ),
     C::new(
@@ -945,9 +945,10 @@ static CLIENT_SUBCOMMANDS: &[C] = &[
         "2.4.0",
         "O(N) in the number of connections.",
         "Closes connections matching filters.",
-        "(ip:port | ([ID client-id] [TYPE (NORMAL | MASTER | SLAVE | REPLICA | PUBSUB)] \
-         [USER username] [ADDR ip:port] [LADDR ip:port] [SKIPME yes/no]){new-format} ...)\
-         {filter}",
+        "(ip:port!2.8.12 | ([ID client-id] | \
+         [TYPE (NORMAL | MASTER | SLAVE | REPLICA | PUBSUB)]{normal_master_slave_pubsub} | \
+         [USER username] | [ADDR ip:port] | [LADDR ip:port] | [SKIPME yes/no])\
+         {new-format} ...){filter}",
         Some(conn::client_kill),
     ),
     C::new(
@@ -1081,7 +1082,7 @@ static CONFIG_SUBCOMMANDS: &[C] = &[
         "2.0.0",
         "O(N) in the number of directives.",
         "Returns directives matching patterns.",
-        "parameter ...",
+        "<parameter>{parameter} ...",
         Some(server::config_get),
     ),
     C::new(
@@ -1093,7 +1094,7 @@ static CONFIG_SUBCOMMANDS: &[C] = &[
         "2.0.0",
         "O(N) in the number of directives set.",
         "Changes directives at runtime.",
-        "(parameter value){data} ...",
+        "(parameter value) ...",
         Some(server::config_set),
     )
     .tips(&["request_policy:all_nodes", "response_policy:all_succeeded"]),
@@ -1171,7 +1172,7 @@ static COMMAND_SUBCOMMANDS: &[C] = &[
         "7.0.0",
         "O(N) in the number of commands.",
         "Lists command names, optionally filtered.",
-        "[FILTERBY (MODULE module-name | ACLCAT category | PATTERN pattern){filter}]",
+        "[FILTERBY (MODULE module-name | ACLCAT category | PATTERN pattern){filterby}]",
         Some(introspect::command_list),
     )
     .tips(&["nondeterministic_output_order"]),
@@ -1184,7 +1185,7 @@ static COMMAND_SUBCOMMANDS: &[C] = &[
         "2.8.13",
         "O(N) in the number of arguments.",
         "Extracts the keys from a full command line.",
-        "command [arg ...]",
+        "",
         Some(introspect::command_getkeys),
     ),
     C::new(
@@ -1196,7 +1197,7 @@ static COMMAND_SUBCOMMANDS: &[C] = &[
         "7.0.0",
         "O(N) in the number of arguments.",
         "Extracts the keys and their access flags from a full command line.",
-        "command [arg ...]",
+        "",
         Some(introspect::command_getkeysandflags),
     ),
     C::new(
