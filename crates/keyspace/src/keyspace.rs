@@ -648,6 +648,9 @@ impl<'a> Guard<'a> {
         loop {
             let shard = self.shard_mut(shard_idx)?;
             let table = &shard.dbs[db];
+            // An empty table has no bucket to visit: it costs nothing against COUNT, so an
+            // empty db completes in one call with cursor 0, as in Redis.
+            let visited = !table.is_empty();
             bucket = table.scan(bucket, |k, e| {
                 if e.expire_ms().is_some_and(|t| t <= now_ms) {
                     stale.push(k.clone());
@@ -660,7 +663,9 @@ impl<'a> Guard<'a> {
                 // lookup applies lazy expiry
                 self.peek(db, &k)?;
             }
-            visits -= 1;
+            if visited {
+                visits -= 1;
+            }
             if bucket == 0 {
                 shard_idx += 1;
                 if shard_idx == SHARD_COUNT {

@@ -503,11 +503,11 @@ enum ReadOutcome {
 async fn read_some<S: AsyncRead + Unpin>(
     server: &Server,
     client: &Client,
+    shutdown: &mut tokio::sync::watch::Receiver<bool>,
     stream: &mut S,
     buf: &mut BytesMut,
 ) -> io::Result<ReadOutcome> {
     let timeout = server.hot.timeout_secs.load(Ordering::Relaxed);
-    let mut shutdown = server.shutdown_signal();
     let read = async {
         if timeout > 0 {
             match tokio::time::timeout(Duration::from_secs(timeout), stream.read_buf(buf)).await {
@@ -536,6 +536,7 @@ async fn run_connection<S: AsyncRead + AsyncWrite + Unpin>(
     let mut rbuf = BytesMut::with_capacity(READ_CHUNK_BYTES);
     let mut wbuf = BytesMut::with_capacity(READ_CHUNK_BYTES);
     let mut decoder = RequestDecoder::new(decode_limits(server));
+    let mut shutdown = server.shutdown_signal();
     let stats = &server.stats;
     loop {
         if rbuf.capacity() - rbuf.len() < READ_CHUNK_BYTES / 4 {
@@ -545,7 +546,7 @@ async fn run_connection<S: AsyncRead + AsyncWrite + Unpin>(
                 .clamp(READ_CHUNK_BYTES, 1 << 20);
             rbuf.reserve(want);
         }
-        let n = match read_some(server, &client, &mut stream, &mut rbuf).await? {
+        let n = match read_some(server, &client, &mut shutdown, &mut stream, &mut rbuf).await? {
             ReadOutcome::Data(n) => n,
             ReadOutcome::Closed => return Ok(()),
         };

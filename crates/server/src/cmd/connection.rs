@@ -18,7 +18,7 @@ use ferrodis_keyspace::clock::unix_ms;
 use ferrodis_resp::{Frame, Protocol};
 
 use crate::client::{Client, ClientKind, ClientShared};
-use crate::command::args::{eq_ic, parse_i64};
+use crate::command::args::{eq_ic, parse_i32, parse_i64};
 use crate::command::Ctx;
 use crate::error::{msg, CommandError, Reply};
 use crate::server::Server;
@@ -125,7 +125,7 @@ pub fn hello(ctx: &mut Ctx) -> Reply {
 
 /// `SELECT index`.
 pub fn select(ctx: &mut Ctx) -> Reply {
-    let db = parse_i64(ctx.arg(1))?;
+    let db = parse_i32(ctx.arg(1))?;
     let databases = ctx.server.keyspace.databases();
     match usize::try_from(db) {
         Ok(db) if db < databases => {
@@ -225,44 +225,43 @@ pub fn client_info(ctx: &mut Ctx) -> Reply {
     Ok(verbatim(client_line(ctx.server, &ctx.client.shared) + "\n"))
 }
 
-/// `CLIENT LIST [TYPE normal|master|replica|pubsub] [ID id ...]`.
+/// `CLIENT LIST [TYPE normal|master|replica|pubsub] | [ID id ...]`: one filter at most; with
+/// ID the clients come in the order given (ids that match nobody are skipped; a non-numeric id
+/// is `ERR Invalid client ID`).
 pub fn client_list(ctx: &mut Ctx) -> Reply {
-    let mut ids: Option<Vec<u64>> = None;
-    let mut kind: Option<String> = None;
-    let mut cur = ctx.cursor(2);
-    while let Some(opt) = cur.next() {
-        if eq_ic(opt, "type") {
-            let t = cur.required()?;
-            let t = String::from_utf8_lossy(t).to_ascii_lowercase();
-            if !["normal", "master", "replica", "slave", "pubsub"].contains(&t.as_str()) {
+    let all = ctx.server.clients.snapshot();
+    let mut out = String::new();
+    let args = &ctx.args[2..];
+    let selected: Vec<_> = match args {
+        [] => all,
+        [t, kind] if eq_ic(t, "type") => {
+            let k = String::from_utf8_lossy(kind).to_ascii_lowercase();
+            if !["normal", "master", "replica", "slave", "pubsub"].contains(&k.as_str()) {
                 return Err(CommandError::owned(format!(
-                    "ERR Unknown client type '{t}'"
+                    "ERR Unknown client type '{}'",
+                    String::from_utf8_lossy(kind)
                 )));
             }
-            kind = Some(t);
-        } else if eq_ic(opt, "id") && !cur.is_empty() {
-            let mut list = Vec::new();
-            while let Some(v) = cur.next() {
-                let id = parse_i64(v)
-                    .ok()
-                    .filter(|&id| id > 0)
-                    .ok_or(CommandError::msg("ERR Invalid client ID"))?;
-                list.push(id as u64);
+            // Every client is a normal client until replication and pub/sub exist.
+            if k == "normal" {
+                all
+            } else {
+                Vec::new()
             }
-            ids = Some(list);
-        } else {
-            return Err(CommandError::Syntax);
         }
-    }
-    let mut out = String::new();
-    for c in ctx.server.clients.snapshot() {
-        if ids.as_ref().is_some_and(|ids| !ids.contains(&c.id)) {
-            continue;
+        [id, ids @ ..] if eq_ic(id, "id") && !ids.is_empty() => {
+            let mut picked = Vec::new();
+            for raw in ids {
+                let id = parse_i64(raw).map_err(|_| CommandError::msg("ERR Invalid client ID"))?;
+                if let Some(c) = all.iter().find(|c| id > 0 && c.id == id as u64) {
+                    picked.push(c.clone());
+                }
+            }
+            picked
         }
-        // Every client is a normal client until replication and pub/sub exist.
-        if kind.as_deref().is_some_and(|k| k != "normal") {
-            continue;
-        }
+        _ => return Err(CommandError::Syntax),
+    };
+    for c in selected {
         out.push_str(&client_line(ctx.server, &c));
         out.push('\n');
     }
@@ -314,6 +313,10 @@ pub fn client_kill(ctx: &mut Ctx) -> Reply {
             }
             filter.kind = Some(t);
         } else if eq_ic(opt, "user") {
+            // Only the default user exists until ACLs arrive.
+            if v != "default" {
+                return Err(CommandError::owned(format!("ERR No such user '{v}'")));
+            }
             filter.user = Some(v);
         } else if eq_ic(opt, "addr") {
             filter.addr = Some(v);

@@ -145,19 +145,43 @@ pub fn command_getkeys(ctx: &mut Ctx) -> Reply {
     ))
 }
 
-/// `COMMAND GETKEYSANDFLAGS command [arg ...]`: `[[key, [flags...]], ...]`.
+/// `COMMAND GETKEYSANDFLAGS command [arg ...]`: `[[key, [flags...]], ...]`. Key specs with
+/// `variable_flags` are resolved for the actual arguments, as Redis does.
 pub fn command_getkeysandflags(ctx: &mut Ctx) -> Reply {
+    let line = &ctx.args[2..];
     Ok(Frame::Array(
         keys_of(ctx)?
             .into_iter()
             .map(|(k, spec)| {
+                let flags = resolve_variable_flags(line, spec.flags);
                 Frame::Array(vec![
                     Frame::Bulk(k.clone()),
-                    Frame::Set(spec.flags.iter().map(|f| Frame::simple(f)).collect()),
+                    Frame::Set(flags.iter().map(|f| Frame::simple(f)).collect()),
                 ])
             })
             .collect(),
     ))
+}
+
+/// The flags a `variable_flags` key spec has for this command line: SET reads the old value
+/// only with GET (`RW access update`), otherwise it just overwrites (`OW update`).
+fn resolve_variable_flags(
+    line: &[Bytes],
+    flags: &'static [&'static str],
+) -> &'static [&'static str] {
+    if !flags.contains(&"variable_flags") {
+        return flags;
+    }
+    let is_set = line.first().is_some_and(|c| eq_ic(c, "set"));
+    if is_set {
+        if line.iter().skip(3).any(|a| eq_ic(a, "get")) {
+            &["RW", "access", "update"]
+        } else {
+            &["OW", "update"]
+        }
+    } else {
+        flags
+    }
 }
 
 /// `COMMAND HELP`.

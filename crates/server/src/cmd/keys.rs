@@ -16,7 +16,7 @@ use ferrodis_keyspace::{Entry, Value};
 use ferrodis_resp::Frame;
 
 use crate::cmd::connection::help_reply;
-use crate::command::args::{eq_ic, parse_i64};
+use crate::command::args::{eq_ic, parse_i32, parse_i64};
 use crate::command::Ctx;
 use crate::error::{msg, CommandError, Reply};
 
@@ -72,6 +72,9 @@ pub fn keys(ctx: &mut Ctx) -> Reply {
 fn parse_cursor(b: &[u8]) -> Result<u64, CommandError> {
     let err = || CommandError::msg(msg::INVALID_CURSOR);
     let s = std::str::from_utf8(b).map_err(|_| err())?;
+    if s.is_empty() {
+        return Ok(0);
+    }
     if let Some(neg) = s.strip_prefix('-') {
         let v: u64 = neg.parse().map_err(|_| err())?;
         return Ok(v.wrapping_neg());
@@ -164,10 +167,7 @@ pub fn renamenx(ctx: &mut Ctx) -> Reply {
 }
 
 fn parse_db(ctx: &Ctx, arg: &[u8]) -> Result<usize, CommandError> {
-    let v = parse_i64(arg)?;
-    if v < i64::from(i32::MIN) || v > i64::from(i32::MAX) {
-        return Err(CommandError::NotInteger);
-    }
+    let v = parse_i32(arg)?;
     usize::try_from(v)
         .ok()
         .filter(|&d| d < ctx.server.keyspace.databases())
@@ -400,11 +400,11 @@ pub fn pttl(ctx: &mut Ctx) -> Reply {
     ttl_generic(ctx, true)
 }
 
-/// `EXPIRETIME key`: the expire as Unix seconds, -1 / -2.
+/// `EXPIRETIME key`: the expire as Unix seconds (rounded to the nearest), -1 / -2.
 pub fn expiretime(ctx: &mut Ctx) -> Reply {
     Ok(Frame::Integer(match key_expire(ctx)? {
         Err(code) => code,
-        Ok(at) => (at / 1000) as i64,
+        Ok(at) => ((at + 500) / 1000) as i64,
     }))
 }
 
@@ -465,9 +465,17 @@ pub fn object_encoding(ctx: &mut Ctx) -> Reply {
 }
 
 /// `OBJECT REFCOUNT key`: 2147483647 for shared small integers, else 1; null when missing.
+/// As in Redis, integers are not shared under a `maxmemory` with an LRU or LFU policy (each
+/// key needs its own access metadata).
 pub fn object_refcount(ctx: &mut Ctx) -> Reply {
+    let shared_ints = ctx.server.with_config(|c| {
+        let maxmemory = c.get_str("maxmemory").unwrap_or_default();
+        let policy = c.get_str("maxmemory-policy").unwrap_or_default();
+        maxmemory == "0" || !(policy.contains("lru") || policy.contains("lfu"))
+    });
     Ok(object_value(ctx)?.map_or(Frame::Null, |(v, _)| {
         Frame::Integer(match v {
+            Value::String(s) if !shared_ints => s.refcount().min(1),
             Value::String(s) => s.refcount(),
             #[allow(unreachable_patterns)]
             _ => 1,
@@ -524,6 +532,7 @@ mod tests {
     #[test]
     fn cursor_parsing_matches_strtoull() {
         assert_eq!(parse_cursor(b"0"), Ok(0));
+        assert_eq!(parse_cursor(b""), Ok(0), "strtoull of nothing is 0");
         assert_eq!(parse_cursor(b"18446744073709551615"), Ok(u64::MAX));
         assert_eq!(parse_cursor(b"-1"), Ok(u64::MAX));
         assert!(parse_cursor(b"18446744073709551616").is_err());

@@ -96,13 +96,13 @@ struct SetOptions {
     persist: bool,
 }
 
-/// Parses SET/GETEX options from `ctx.args[start..]` (Redis `parseExtendedStringArgumentsOrReply`).
+/// Parses SET/GETEX options from `ctx.args[start..]` (Redis `parseExtendedStringArgumentsOrReply`):
+/// an option may repeat (the last value wins) but not combine with a conflicting one.
 fn parse_set_options(ctx: &Ctx, start: usize, getex: bool) -> Result<SetOptions, CommandError> {
     let mut o = SetOptions::default();
     let mut cur = ctx.cursor(start);
     while let Some(opt) = cur.next() {
         let has_next = !cur.is_empty();
-        let no_expire = o.expire.is_none() && !o.keep_ttl && !o.persist;
         let unit = if eq_ic(opt, "ex") {
             Some(ExpireUnit::Secs)
         } else if eq_ic(opt, "px") {
@@ -115,7 +115,8 @@ fn parse_set_options(ctx: &Ctx, start: usize, getex: bool) -> Result<SetOptions,
             None
         };
         if let Some(unit) = unit {
-            if !no_expire || !has_next {
+            let conflicting = o.expire.as_ref().is_some_and(|(e, _)| *e != unit);
+            if o.keep_ttl || o.persist || conflicting || !has_next {
                 return Err(CommandError::Syntax);
             }
             o.expire = Some((unit, cur.required()?.clone()));
@@ -125,9 +126,9 @@ fn parse_set_options(ctx: &Ctx, start: usize, getex: bool) -> Result<SetOptions,
             o.xx = true;
         } else if !getex && eq_ic(opt, "get") {
             o.get = true;
-        } else if !getex && eq_ic(opt, "keepttl") && no_expire {
+        } else if !getex && eq_ic(opt, "keepttl") && o.expire.is_none() {
             o.keep_ttl = true;
-        } else if getex && eq_ic(opt, "persist") && no_expire {
+        } else if getex && eq_ic(opt, "persist") && o.expire.is_none() {
             o.persist = true;
         } else {
             return Err(CommandError::Syntax);
@@ -326,8 +327,8 @@ pub fn append(ctx: &mut Ctx) -> Reply {
     let db = ctx.db();
     match ctx.ks.lookup_write(db, &key)? {
         None => {
-            ctx.ks
-                .set(db, &key, Value::String(StrValue::Raw(data.clone())), false)?;
+            // A new key gets the value as SET would store it (int/embstr/raw).
+            ctx.ks.set(db, &key, Value::string(&data), false)?;
             Ok(Frame::Integer(data.len() as i64))
         }
         Some(e) => match &mut e.value {

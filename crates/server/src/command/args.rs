@@ -63,6 +63,18 @@ pub fn parse_i64(b: &[u8]) -> Result<i64, CommandError> {
     ferrodis_keyspace::value::parse_i64(b).ok_or(CommandError::NotInteger)
 }
 
+/// Parses an `int` argument (Redis `getIntFromObjectOrReply`): `ERR value is not an integer or
+/// out of range` when malformed, `ERR value is out of range, value must between -2147483648 and
+/// 2147483647` when it does not fit 32 bits.
+pub fn parse_i32(b: &[u8]) -> Result<i32, CommandError> {
+    let v = parse_i64(b)?;
+    i32::try_from(v).map_err(|_| {
+        CommandError::msg(
+            "ERR value is out of range, value must between -2147483648 and 2147483647",
+        )
+    })
+}
+
 /// Parses a non-negative `i64` that must fit `usize`, with `err` for negatives.
 pub fn parse_index(b: &[u8], err: CommandError) -> Result<usize, CommandError> {
     let v = parse_i64(b)?;

@@ -9,10 +9,12 @@
 //! atom    := "[" alts "]" ["{" name "}"]  optional; several alternatives become a `oneof`
 //!          | "(" alts ")" ["{" name "}"]  required group
 //!          | WORD                         an UPPERCASE word is a pure token
-//!          | word[:type][!version]        a lowercase word is an argument; its type is inferred
-//!                                         from its name (key, integer names, pattern, ...)
-//!                                         unless given after ':'; `!2.8.12` marks it
-//!                                         deprecated since that version
+//!          | word[:type][^since][!version] a lowercase word is an argument; its type is
+//!                                         inferred from its name (key, integer names, pattern,
+//!                                         ...) unless given after ':'; `^6.2.0` says the
+//!                                         version that added it, `!2.8.12` the version that
+//!                                         deprecated it
+//! group   := ... ["{" name "}"] ["^" since] a group's own name and version
 //! alts    := syntax ("|" syntax)*
 //! ```
 //!
@@ -36,6 +38,8 @@ pub struct Arg {
     pub key_spec_index: Option<usize>,
     /// The token preceding the value, if any.
     pub token: Option<String>,
+    /// The version that added this argument, if later than the command.
+    pub since: Option<String>,
     /// The version that deprecated this form, if any.
     pub deprecated_since: Option<String>,
     /// Whether it may be omitted.
@@ -53,6 +57,7 @@ impl Arg {
             kind,
             key_spec_index: None,
             token: None,
+            since: None,
             deprecated_since: None,
             optional: false,
             multiple: false,
@@ -71,6 +76,9 @@ impl Arg {
         }
         if let Some(t) = &self.token {
             m.push((bulk("token"), bulk(t)));
+        }
+        if let Some(v) = &self.since {
+            m.push((bulk("since"), bulk(v)));
         }
         if let Some(v) = &self.deprecated_since {
             m.push((bulk("deprecated_since"), bulk(v)));
@@ -205,6 +213,12 @@ impl<'a> Parser<'a> {
                     }
                     .ok_or_else(|| self.err("empty group"))?;
                     a.optional = open == b'[';
+                    if let Some(Tok::Word(w)) = self.toks.get(self.pos) {
+                        if let Some(v) = w.strip_prefix('^') {
+                            a.since = Some(v.to_string());
+                            self.pos += 1;
+                        }
+                    }
                     a
                 }
                 Tok::Word(w) => {
@@ -236,8 +250,13 @@ impl<'a> Parser<'a> {
             Some((w, v)) => (w, Some(v.to_string())),
             None => (w, None),
         };
+        let (w, since) = match w.split_once('^') {
+            Some((w, v)) => (w, Some(v.to_string())),
+            None => (w, None),
+        };
         let mut arg = self.plain_word(w);
         arg.deprecated_since = deprecated;
+        arg.since = since;
         arg
     }
 
@@ -491,6 +510,22 @@ pub fn command_docs(table: &CommandTable, idx: usize) -> Frame {
         (bulk("group"), bulk(spec.group.name())),
         (bulk("complexity"), bulk(spec.complexity)),
     ];
+    if let Some((since, by)) = spec.deprecated {
+        m.push((
+            bulk("doc_flags"),
+            Frame::Set(vec![Frame::simple("deprecated")]),
+        ));
+        m.push((bulk("deprecated_since"), bulk(since)));
+        m.push((bulk("replaced_by"), bulk(by)));
+    }
+    if !spec.history.is_empty() {
+        let h = spec
+            .history
+            .iter()
+            .map(|(v, what)| Frame::Array(vec![bulk(v), bulk(what)]))
+            .collect();
+        m.push((bulk("history"), Frame::Set(h)));
+    }
     if !spec.syntax.is_empty() {
         // Syntax lines are checked by a unit test; a bad one documents no arguments.
         if let Ok(args) = parse_syntax_for(spec.syntax, spec.keys) {

@@ -252,6 +252,10 @@ pub struct CommandSpec {
     pub subcommands: &'static [CommandSpec],
     /// Needs every shard locked (atomic key-less writes such as FLUSHALL and SWAPDB).
     pub all_shards: bool,
+    /// Behaviour changes by version, `(version, what changed)`, in our words.
+    pub history: &'static [(&'static str, &'static str)],
+    /// `(deprecated since, replaced by)` for deprecated commands.
+    pub deprecated: Option<(&'static str, &'static str)>,
 }
 
 impl CommandSpec {
@@ -271,6 +275,8 @@ impl CommandSpec {
         handler: None,
         subcommands: &[],
         all_shards: false,
+        history: &[],
+        deprecated: None,
     };
 
     /// Legacy `(first, last, step)` key positions for `COMMAND INFO`.
@@ -352,6 +358,19 @@ impl CommandSpec {
     pub const fn subs(self, subcommands: &'static [CommandSpec]) -> CommandSpec {
         CommandSpec {
             subcommands,
+            ..self
+        }
+    }
+
+    /// With version history.
+    pub const fn history(self, history: &'static [(&'static str, &'static str)]) -> CommandSpec {
+        CommandSpec { history, ..self }
+    }
+
+    /// Marks the command deprecated since `since`, replaced by `by`.
+    pub const fn deprecated(self, since: &'static str, by: &'static str) -> CommandSpec {
+        CommandSpec {
+            deprecated: Some((since, by)),
             ..self
         }
     }

@@ -53,7 +53,7 @@ const MULTI_SHARD_SUM: &[&str] = &["request_policy:multi_shard", "response_polic
 const ND: &[&str] = &["nondeterministic_output"];
 
 const O1: &str = "O(1)";
-const EXPIRE_SYNTAX: &str = "key seconds [NX | XX | GT | LT]{condition}";
+const EXPIRE_SYNTAX: &str = "key seconds [NX | XX | GT | LT]{condition}^7.0.0";
 
 /// The command table.
 pub static COMMANDS: &[C] = &[
@@ -118,7 +118,11 @@ pub static COMMANDS: &[C] = &[
         "Negotiates the protocol version and returns server and connection facts.",
         "[protover [AUTH username password]{username_password} [SETNAME clientname]]{arguments}",
         Some(conn::hello),
-    ),
+    )
+    .history(&[(
+        "6.2.0",
+        "protover became optional; HELLO alone reports the connection.",
+    )]),
     C::new(
         "select",
         2,
@@ -167,10 +171,17 @@ pub static COMMANDS: &[C] = &[
         "1.0.0",
         O1,
         "Stores a string at a key, with optional conditions and expiry.",
-        "key value [NX | XX]{condition} [GET] [EX seconds | PX milliseconds | \
-         EXAT unix-time-seconds | PXAT unix-time-milliseconds | KEEPTTL]{expiration}",
+        "key value [NX | XX]{condition}^2.6.12 [GET^6.2.0] [EX seconds^2.6.12 | \
+         PX milliseconds^2.6.12 | EXAT unix-time-seconds^6.2.0 | \
+         PXAT unix-time-milliseconds^6.2.0 | KEEPTTL^6.0.0]{expiration}",
         Some(strings::set),
     )
+    .history(&[
+        ("2.6.12", "EX, PX, NX and XX options."),
+        ("6.0.0", "KEEPTTL option."),
+        ("6.2.0", "GET, EXAT and PXAT options."),
+        ("7.0.0", "NX and GET may be combined."),
+    ])
     .keys(&[K::one(1, &["RW", "access", "update", "variable_flags"])
         .note("RW and ACCESS due to the optional `GET` argument")]),
     C::new(
@@ -269,6 +280,7 @@ pub static COMMANDS: &[C] = &[
         "key value",
         Some(strings::getset),
     )
+    .deprecated("6.2.0", "`SET` with the `!GET` argument")
     .keys(KEY1_RW_AC_UP),
     C::new(
         "getdel",
@@ -426,6 +438,7 @@ pub static COMMANDS: &[C] = &[
         "key start end",
         Some(strings::getrange),
     )
+    .deprecated("2.0.0", "`GETRANGE`")
     .keys(KEY1_RO_AC),
     C::new(
         "lcs",
@@ -481,6 +494,7 @@ pub static COMMANDS: &[C] = &[
         "key ...",
         Some(keys::exists),
     )
+    .history(&[("3.0.3", "Several keys may be given.")])
     .keys(&[K::range(1, -1, 1, RO)])
     .tips(MULTI_SHARD_SUM),
     C::new(
@@ -518,9 +532,10 @@ pub static COMMANDS: &[C] = &[
         "2.8.0",
         "O(1) per call, O(N) for a complete iteration.",
         "Iterates over the keys of the db with a cursor.",
-        "cursor [MATCH pattern] [COUNT count] [TYPE type]",
+        "cursor [MATCH pattern] [COUNT count] [TYPE type^6.0.0]",
         Some(keys::scan),
     )
+    .history(&[("6.0.0", "TYPE option.")])
     .tips(&["nondeterministic_output", "request_policy:special"]),
     C::new(
         "randomkey",
@@ -560,6 +575,7 @@ pub static COMMANDS: &[C] = &[
         "key newkey",
         Some(keys::renamenx),
     )
+    .history(&[("3.2.0", "Renaming a key to itself no longer fails.")])
     .keys(&[K::one(1, RW_AC_DEL), K::one(2, OW_INS)]),
     C::new(
         "copy",
@@ -622,9 +638,10 @@ pub static COMMANDS: &[C] = &[
         "1.0.0",
         "O(N) in the number of keys; O(1) with ASYNC.",
         "Deletes every key of the selected db.",
-        "[ASYNC | SYNC]{async}",
+        "[ASYNC^4.0.0 | SYNC^6.2.0]{async}",
         Some(keys::flushdb),
     )
+    .history(&[("4.0.0", "ASYNC option."), ("6.2.0", "SYNC option.")])
     .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
     .all_shards(),
     C::new(
@@ -636,9 +653,10 @@ pub static COMMANDS: &[C] = &[
         "1.0.0",
         "O(N) in the number of keys; O(1) with ASYNC.",
         "Deletes every key of every db.",
-        "[ASYNC | SYNC]{async}",
+        "[ASYNC^4.0.0 | SYNC^6.2.0]{async}",
         Some(keys::flushall),
     )
+    .history(&[("4.0.0", "ASYNC option."), ("6.2.0", "SYNC option.")])
     .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
     .all_shards(),
     C::new(
@@ -653,6 +671,7 @@ pub static COMMANDS: &[C] = &[
         EXPIRE_SYNTAX,
         Some(keys::expire),
     )
+    .history(&[("7.0.0", "NX, XX, GT and LT options.")])
     .keys(KEY1_RW_UP),
     C::new(
         "pexpire",
@@ -663,9 +682,10 @@ pub static COMMANDS: &[C] = &[
         "2.6.0",
         O1,
         "Sets a key's time to live in milliseconds.",
-        "key milliseconds [NX | XX | GT | LT]{condition}",
+        "key milliseconds [NX | XX | GT | LT]{condition}^7.0.0",
         Some(keys::pexpire),
     )
+    .history(&[("7.0.0", "NX, XX, GT and LT options.")])
     .keys(KEY1_RW_UP),
     C::new(
         "expireat",
@@ -676,9 +696,10 @@ pub static COMMANDS: &[C] = &[
         "1.2.0",
         O1,
         "Sets a key's expiry as a Unix time in seconds.",
-        "key unix-time-seconds [NX | XX | GT | LT]{condition}",
+        "key unix-time-seconds [NX | XX | GT | LT]{condition}^7.0.0",
         Some(keys::expireat),
     )
+    .history(&[("7.0.0", "NX, XX, GT and LT options.")])
     .keys(KEY1_RW_UP),
     C::new(
         "pexpireat",
@@ -689,9 +710,10 @@ pub static COMMANDS: &[C] = &[
         "2.6.0",
         O1,
         "Sets a key's expiry as a Unix time in milliseconds.",
-        "key unix-time-milliseconds [NX | XX | GT | LT]{condition}",
+        "key unix-time-milliseconds [NX | XX | GT | LT]{condition}^7.0.0",
         Some(keys::pexpireat),
     )
+    .history(&[("7.0.0", "NX, XX, GT and LT options.")])
     .keys(KEY1_RW_UP),
     C::new(
         "ttl",
@@ -705,6 +727,10 @@ pub static COMMANDS: &[C] = &[
         "key",
         Some(keys::ttl),
     )
+    .history(&[(
+        "2.8.0",
+        "A missing key answers -2, a key without expire -1.",
+    )])
     .keys(KEY1_RO_AC)
     .tips(ND),
     C::new(
@@ -719,6 +745,10 @@ pub static COMMANDS: &[C] = &[
         "key",
         Some(keys::pttl),
     )
+    .history(&[(
+        "2.8.0",
+        "A missing key answers -2, a key without expire -1.",
+    )])
     .keys(KEY1_RO_AC)
     .tips(ND),
     C::new(
@@ -800,6 +830,7 @@ pub static COMMANDS: &[C] = &[
         "[section ...]",
         Some(server::info),
     )
+    .history(&[("7.0.0", "Several sections may be given.")])
     .tips(&[
         "nondeterministic_output",
         "request_policy:all_shards",
@@ -840,9 +871,10 @@ pub static COMMANDS: &[C] = &[
         "1.0.0",
         "O(N) in the data to save when saving.",
         "Stops the server.",
-        "[NOSAVE | SAVE] [NOW] [FORCE] [ABORT]",
+        "[NOSAVE | SAVE] [NOW^7.0.0] [FORCE^7.0.0] [ABORT^7.0.0]",
         Some(server::shutdown),
-    ),
+    )
+    .history(&[("7.0.0", "NOW, FORCE and ABORT options.")]),
     C::new(
         "config",
         -2,
@@ -931,10 +963,21 @@ static CLIENT_SUBCOMMANDS: &[C] = &[
         "2.4.0",
         "O(N) in the number of connections.",
         "Describes every connection.",
-        "[TYPE (NORMAL | MASTER | REPLICA | PUBSUB){normal_master_replica_pubsub}] \
-         [ID client-id ...]",
+        "[TYPE (NORMAL | MASTER | REPLICA | PUBSUB){normal_master_replica_pubsub}]^5.0.0 \
+         [ID client-id ...]^6.2.0",
         Some(conn::client_list),
     )
+    .history(&[
+        ("2.8.12", "id field."),
+        ("5.0.0", "TYPE filter."),
+        ("6.0.0", "user field."),
+        (
+            "6.2.0",
+            "argv-mem, tot-mem, laddr and redir fields; ID filter.",
+        ),
+        ("7.0.0", "resp, multi-mem, rbs and rbp fields."),
+        ("7.0.3", "ssub field."),
+    ])
     .tips(ND),
     C::new(
         "kill",
@@ -945,12 +988,19 @@ static CLIENT_SUBCOMMANDS: &[C] = &[
         "2.4.0",
         "O(N) in the number of connections.",
         "Closes connections matching filters.",
-        "(ip:port!2.8.12 | ([ID client-id] | \
-         [TYPE (NORMAL | MASTER | SLAVE | REPLICA | PUBSUB)]{normal_master_slave_pubsub} | \
-         [USER username] | [ADDR ip:port] | [LADDR ip:port] | [SKIPME yes/no])\
-         {new-format} ...){filter}",
+        "(ip:port!2.8.12 | ([ID client-id^2.8.12] | \
+         [TYPE (NORMAL | MASTER^3.2.0 | SLAVE | REPLICA^5.0.0 | PUBSUB)]\
+         {normal_master_slave_pubsub}^2.8.12 | [USER username] | [ADDR ip:port] | \
+         [LADDR ip:port^6.2.0] | [SKIPME yes/no]){new-format} ...){filter}",
         Some(conn::client_kill),
-    ),
+    )
+    .history(&[
+        ("2.8.12", "Filters by option and value."),
+        ("2.8.12", "ID filter."),
+        ("3.2.0", "TYPE master."),
+        ("5.0.0", "TYPE replica, with slave kept as an alias."),
+        ("6.2.0", "LADDR filter."),
+    ]),
     C::new(
         "no-evict",
         3,
@@ -1084,7 +1134,8 @@ static CONFIG_SUBCOMMANDS: &[C] = &[
         "Returns directives matching patterns.",
         "<parameter>{parameter} ...",
         Some(server::config_get),
-    ),
+    )
+    .history(&[("7.0.0", "Several patterns may be given.")]),
     C::new(
         "set",
         -4,
@@ -1097,6 +1148,7 @@ static CONFIG_SUBCOMMANDS: &[C] = &[
         "(parameter value) ...",
         Some(server::config_set),
     )
+    .history(&[("7.0.0", "Several directives may be set at once.")])
     .tips(&["request_policy:all_nodes", "response_policy:all_succeeded"]),
     C::new(
         "resetstat",
@@ -1149,6 +1201,7 @@ static COMMAND_SUBCOMMANDS: &[C] = &[
         "[command-name ...]",
         Some(introspect::command_info),
     )
+    .history(&[("7.0.0", "Without names, describes every command.")])
     .tips(&["nondeterministic_output_order"]),
     C::new(
         "docs",
