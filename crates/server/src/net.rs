@@ -19,7 +19,7 @@ use bytes::BytesMut;
 use ferrodis_keyspace::Now;
 use ferrodis_resp::{encode, DecodeLimits, Frame, RequestDecoder};
 use socket2::{Domain, Protocol as SockProtocol, SockRef, Socket, TcpKeepalive, Type};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, UnixListener, UnixStream};
 use tokio::task::JoinSet;
 
@@ -457,7 +457,7 @@ async fn reject<S: AsyncWrite + Unpin>(mut stream: S, text: &str) {
     let _ = stream.shutdown().await;
 }
 
-async fn accept_client<S: AsyncRead + AsyncWrite + Unpin>(
+async fn accept_client<S: ClientSocket>(
     server: Arc<Server>,
     stream: S,
     kind: ClientKind,
@@ -500,35 +500,86 @@ enum ReadOutcome {
     Closed,
 }
 
-async fn read_some<S: AsyncRead + Unpin>(
+/// A client socket (TCP or Unix). Reads go through readiness so that a short read can mark
+/// the socket drained without another `recv` that would only say "would block": one `recv`
+/// per batch of requests, as Redis' event loop does.
+pub trait ClientSocket: AsyncWrite + Unpin + Send {
+    /// Waits until the socket may be readable.
+    fn readable(&self) -> impl std::future::Future<Output = io::Result<()>> + Send;
+    /// Reads what is available without waiting.
+    fn try_read_buf(&self, buf: &mut BytesMut) -> io::Result<usize>;
+    /// Forgets the socket's read readiness: the next [`ClientSocket::readable`] waits for a new
+    /// event. Only correct right after a read that drained the socket.
+    fn clear_read_readiness(&self);
+}
+
+macro_rules! client_socket {
+    ($t:ty) => {
+        impl ClientSocket for $t {
+            fn readable(&self) -> impl std::future::Future<Output = io::Result<()>> + Send {
+                <$t>::readable(self)
+            }
+            fn try_read_buf(&self, buf: &mut BytesMut) -> io::Result<usize> {
+                <$t>::try_read_buf(self, buf)
+            }
+            fn clear_read_readiness(&self) {
+                // A closure that reports "would block" makes tokio clear the readiness it had
+                // seen, without a syscall; an event that arrived since is still queued in the
+                // driver and wakes the next `readable`.
+                let _ = self.try_io(tokio::io::Interest::READABLE, || {
+                    Err::<(), _>(io::ErrorKind::WouldBlock.into())
+                });
+            }
+        }
+    };
+}
+
+client_socket!(tokio::net::TcpStream);
+client_socket!(UnixStream);
+
+async fn read_some<S: ClientSocket>(
     server: &Server,
     client: &Client,
     shutdown: &mut tokio::sync::watch::Receiver<bool>,
-    stream: &mut S,
+    stream: &S,
     buf: &mut BytesMut,
 ) -> io::Result<ReadOutcome> {
     let timeout = server.hot.timeout_secs.load(Ordering::Relaxed);
-    let read = async {
-        if timeout > 0 {
-            match tokio::time::timeout(Duration::from_secs(timeout), stream.read_buf(buf)).await {
-                Ok(r) => r,
-                Err(_) => Ok(0),
+    loop {
+        let wait = async {
+            if timeout > 0 {
+                match tokio::time::timeout(Duration::from_secs(timeout), stream.readable()).await {
+                    Ok(r) => r.map(|()| true),
+                    Err(_) => Ok(false), // idle for `timeout` seconds
+                }
+            } else {
+                stream.readable().await.map(|()| true)
             }
-        } else {
-            stream.read_buf(buf).await
+        };
+        let ready = tokio::select! {
+            r = wait => r?,
+            _ = client.shared.kill_notify.notified() => false,
+            _ = shutdown.wait_for(|v| *v) => false,
+        };
+        if !ready {
+            return Ok(ReadOutcome::Closed);
         }
-    };
-    tokio::select! {
-        r = read => Ok(match r? {
-            0 => ReadOutcome::Closed,
-            n => ReadOutcome::Data(n),
-        }),
-        _ = client.shared.kill_notify.notified() => Ok(ReadOutcome::Closed),
-        _ = shutdown.wait_for(|v| *v) => Ok(ReadOutcome::Closed),
+        let space = buf.capacity() - buf.len();
+        match stream.try_read_buf(buf) {
+            Ok(0) => return Ok(ReadOutcome::Closed),
+            Ok(n) => {
+                if n < space {
+                    stream.clear_read_readiness();
+                }
+                return Ok(ReadOutcome::Data(n));
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+            Err(e) => return Err(e),
+        }
     }
 }
 
-async fn run_connection<S: AsyncRead + AsyncWrite + Unpin>(
+async fn run_connection<S: ClientSocket>(
     server: &Server,
     mut stream: S,
     mut client: Client,
@@ -546,7 +597,7 @@ async fn run_connection<S: AsyncRead + AsyncWrite + Unpin>(
                 .clamp(READ_CHUNK_BYTES, 1 << 20);
             rbuf.reserve(want);
         }
-        let n = match read_some(server, &client, &mut shutdown, &mut stream, &mut rbuf).await? {
+        let n = match read_some(server, &client, &mut shutdown, &stream, &mut rbuf).await? {
             ReadOutcome::Data(n) => n,
             ReadOutcome::Closed => return Ok(()),
         };
