@@ -133,12 +133,14 @@ impl Keyspace {
         I: IntoIterator<Item = K>,
         K: AsRef<[u8]>,
     {
-        let mut idx: Vec<usize> = keys
+        let mut idx: SmallVec<[usize; 4]> = keys
             .into_iter()
             .map(|k| self.shard_of(k.as_ref()))
             .collect();
-        idx.sort_unstable();
-        idx.dedup();
+        if idx.len() > 1 {
+            idx.sort_unstable();
+            idx.dedup();
+        }
         self.lock_shards(&idx, now)
     }
 

@@ -218,6 +218,28 @@ impl RequestDecoder {
         decoded
     }
 
+    /// Like [`RequestDecoder::decode`], but hands the arguments over in `out` (returns `Ok(true)`
+    /// when a command was decoded), so a connection can recycle one vector for every command
+    /// instead of allocating one per command. `out`'s previous contents are dropped.
+    pub fn decode_into(
+        &mut self,
+        buf: &mut BytesMut,
+        out: &mut Vec<Bytes>,
+    ) -> Result<bool, ProtocolError> {
+        if self.remaining == 0 && self.args.capacity() == 0 {
+            // No command in progress: recycle the caller's vector for the next one.
+            out.clear();
+            std::mem::swap(&mut self.args, out);
+        }
+        match self.decode(buf)? {
+            Some(args) => {
+                *out = args;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
     /// Bytes the current bulk argument still lacked (payload and its two trailing bytes) when
     /// [`RequestDecoder::decode`] last returned `Ok(None)`, if it was waiting for a payload.
     /// A read of that size (bounded as the caller sees fit) completes the argument.
@@ -238,7 +260,8 @@ impl RequestDecoder {
                     Some(count) => {
                         self.remaining = count;
                         let present = buf.len() / MIN_ARG_WIRE_LEN + 1;
-                        self.args = Vec::with_capacity(count.min(present));
+                        self.args.clear();
+                        self.args.reserve_exact(count.min(present));
                     }
                 }
             } else {

@@ -501,3 +501,28 @@ fn pending_bulk_hint_tracks_the_payload() {
     assert_eq!(decoder.decode(&mut buf).unwrap(), None);
     assert_eq!(decoder.pending_bulk_hint(), None);
 }
+
+#[test]
+fn decode_into_recycles_the_vector_and_matches_decode() {
+    let wire: &[u8] =
+        b"*2\r\n$3\r\nGET\r\n$1\r\na\r\n*3\r\n$3\r\nSET\r\n$1\r\nb\r\n$1\r\nc\r\nPING\r\n";
+    let mut expected = Vec::new();
+    let mut buf = BytesMut::from(wire);
+    let mut plain = RequestDecoder::new(DecodeLimits::default());
+    while let Some(args) = plain.decode(&mut buf).expect("valid") {
+        expected.push(args);
+    }
+    // Byte by byte, so partial commands stay inside the decoder between calls.
+    let mut got = Vec::new();
+    let mut dec = RequestDecoder::new(DecodeLimits::default());
+    let mut buf = BytesMut::new();
+    let mut out = Vec::new();
+    for &b in wire {
+        buf.extend_from_slice(&[b]);
+        while dec.decode_into(&mut buf, &mut out).expect("valid") {
+            got.push(out.clone());
+        }
+    }
+    assert_eq!(got, expected);
+    assert_eq!(got.len(), 3);
+}

@@ -101,6 +101,35 @@ pub struct Client {
     pub close_after_reply: bool,
     /// State visible to other connections.
     pub shared: Arc<ClientShared>,
+    /// The last command name looked up, as sent, and its table index: pipelines usually
+    /// repeat a command, and a byte compare is cheaper than a table lookup.
+    pub(crate) cmd_cache: CommandCache,
+}
+
+/// A one-entry cache of the last top-level command name a client sent.
+#[derive(Debug, Default)]
+pub(crate) struct CommandCache {
+    name: [u8; 24],
+    len: usize,
+    idx: Option<usize>,
+}
+
+impl CommandCache {
+    /// The cached table index if `name` is byte-for-byte the cached name.
+    pub(crate) fn get(&self, name: &[u8]) -> Option<usize> {
+        (name.len() == self.len && &self.name[..self.len] == name)
+            .then_some(self.idx)
+            .flatten()
+    }
+
+    /// Remembers `name` → `idx` (names longer than the buffer are not cached).
+    pub(crate) fn put(&mut self, name: &[u8], idx: usize) {
+        if name.len() <= self.name.len() {
+            self.name[..name.len()].copy_from_slice(name);
+            self.len = name.len();
+            self.idx = Some(idx);
+        }
+    }
 }
 
 impl Client {
@@ -166,6 +195,7 @@ impl ClientRegistry {
             reply_skip_this: false,
             close_after_reply: false,
             shared,
+            cmd_cache: CommandCache::default(),
         }
     }
 

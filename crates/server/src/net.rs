@@ -588,6 +588,7 @@ async fn run_connection<S: ClientSocket>(
     let mut wbuf = BytesMut::with_capacity(READ_CHUNK_BYTES);
     let mut decoder = RequestDecoder::new(decode_limits(server));
     let mut shutdown = server.shutdown_signal();
+    let mut args = Vec::new();
     let stats = &server.stats;
     loop {
         if rbuf.capacity() - rbuf.len() < READ_CHUNK_BYTES / 4 {
@@ -614,8 +615,8 @@ async fn run_connection<S: ClientSocket>(
         let mut close = false;
         let now = Now::system();
         loop {
-            match decoder.decode(&mut rbuf) {
-                Ok(Some(args)) => {
+            match decoder.decode_into(&mut rbuf, &mut args) {
+                Ok(true) => {
                     commands += 1;
                     let skip = std::mem::take(&mut client.reply_skip_next);
                     let frame = server.execute_at(&mut client, &args, now);
@@ -635,7 +636,7 @@ async fn run_connection<S: ClientSocket>(
                         flush(server, &client, &mut stream, &mut wbuf).await?;
                     }
                 }
-                Ok(None) => break,
+                Ok(false) => break,
                 Err(e) => {
                     errors += 1;
                     encode(&e.to_frame(), client.protocol, &mut wbuf);

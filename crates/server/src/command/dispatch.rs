@@ -35,10 +35,17 @@ impl Server {
         let Some(name) = args.first() else {
             return Ok(Frame::NullArray);
         };
-        let mut idx = self
-            .commands
-            .lookup(name)
-            .ok_or_else(|| unknown_command(args))?;
+        let mut idx = match client.cmd_cache.get(name) {
+            Some(idx) => idx,
+            None => {
+                let idx = self
+                    .commands
+                    .lookup(name)
+                    .ok_or_else(|| unknown_command(args))?;
+                client.cmd_cache.put(name, idx);
+                idx
+            }
+        };
         let mut entry = self.commands.entry(idx);
         if entry.spec.is_container() && (args.len() >= 2 || entry.spec.handler.is_none()) {
             let Some(sub) = args.get(1) else {
