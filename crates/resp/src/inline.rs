@@ -39,6 +39,17 @@ fn hex_value(b: u8) -> Option<u8> {
 ///
 /// An empty or all-whitespace line gives no arguments (the decoder skips it, as Redis does).
 pub(crate) fn split_inline(line: &[u8]) -> Result<Vec<Bytes>, UnbalancedQuotes> {
+    // Fast path: without quotes, NUL, \v or \f, words are runs between spaces, tabs, CR, LF.
+    if !line
+        .iter()
+        .any(|&c| matches!(c, b'"' | b'\'' | 0 | 0x0b | 0x0c))
+    {
+        return Ok(line
+            .split(|&c| matches!(c, b' ' | b'\t' | b'\r' | b'\n'))
+            .filter(|w| !w.is_empty())
+            .map(Bytes::copy_from_slice)
+            .collect());
+    }
     // Reading past the end gives 0, like the NUL terminator sdssplitargs stops at.
     let at = |i: usize| line.get(i).copied().unwrap_or(0);
     let mut args = Vec::new();
