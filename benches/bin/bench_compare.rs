@@ -33,7 +33,7 @@ struct Args {
     #[arg(long, default_value = "ping,set,get,incr,mset")]
     tests: String,
     /// Requests per test (-n), the same for both servers.
-    #[arg(long, default_value_t = 200_000)]
+    #[arg(long, default_value_t = 300_000)]
     requests: u64,
     /// Parallel clients (-c).
     #[arg(long, default_value_t = 50)]
@@ -42,7 +42,7 @@ struct Args {
     #[arg(long, default_value = "1,16")]
     pipelines: String,
     /// Rounds; the median is reported.
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 5)]
     rounds: u32,
     /// Markdown file whose bench-compare section is replaced with the results.
     #[arg(long)]
