@@ -38,6 +38,14 @@ fn hex_value(b: u8) -> Option<u8> {
 /// Split one inline line (without its line ending) into arguments.
 ///
 /// An empty or all-whitespace line gives no arguments (the decoder skips it, as Redis does).
+/// Splits a line into words with Redis' `sdssplitargs` rules (inline commands, redis.conf
+/// lines): blanks separate words; `"..."` understands `\n \r \t \b \a \\ \"` and `\xHH`;
+/// `'...'` understands only `\'`; a closing quote must be followed by a blank or the end.
+/// Returns `None` for unbalanced quotes.
+pub fn split_args(line: &[u8]) -> Option<Vec<Bytes>> {
+    split_inline(line).ok()
+}
+
 pub(crate) fn split_inline(line: &[u8]) -> Result<Vec<Bytes>, UnbalancedQuotes> {
     // Fast path: without quotes, NUL, \v or \f, words are runs between spaces, tabs, CR, LF.
     if !line

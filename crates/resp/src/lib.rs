@@ -60,5 +60,6 @@ pub use decode::{decode_frame, FrameError, MAX_FRAME_DEPTH};
 pub use encode::encode;
 pub use float::{format_double, format_long_double};
 pub use frame::{Frame, Protocol};
+pub use inline::split_args;
 pub use ldouble::LongDouble;
 pub use request::{DecodeLimits, ProtocolError, RequestDecoder};

@@ -86,39 +86,13 @@ impl Listeners {
     /// 0, and `unixsocket` with `unixsocketperm`. Must run inside a tokio runtime.
     pub fn bind_from_config(config: &Config) -> Result<Listeners, NetError> {
         let mut l = Listeners::default();
-        let port = config.port();
-        if port != 0 {
-            for raw in config.bind() {
-                let optional = raw.starts_with('-');
-                let host = raw.trim_start_matches('-');
-                let ip: IpAddr = match host {
-                    "*" => IpAddr::from([0, 0, 0, 0]),
-                    "::*" => IpAddr::from([0u16; 8]),
-                    h => match h.parse() {
-                        Ok(ip) => ip,
-                        Err(_) if optional => continue,
-                        Err(e) => {
-                            return Err(NetError::Bind {
-                                addr: format!("{h}:{port}"),
-                                source: io::Error::new(io::ErrorKind::InvalidInput, e),
-                            })
-                        }
-                    },
-                };
-                let addr = SocketAddr::new(ip, port);
-                match bind_tcp(addr, config.tcp_backlog()) {
-                    Ok(listener) => l.tcp.push(listener),
-                    Err(e) if optional => {
-                        tracing::warn!("Could not bind optional address {addr}: {e}");
-                    }
-                    Err(source) => {
-                        return Err(NetError::Bind {
-                            addr: addr.to_string(),
-                            source,
-                        })
-                    }
-                }
-            }
+        for std_listener in bind_tcp_std(config)? {
+            let addr = std_listener
+                .local_addr()
+                .map_or_else(|_| "?".to_string(), |a| a.to_string());
+            let listener = TcpListener::from_std(std_listener)
+                .map_err(|source| NetError::Bind { addr, source })?;
+            l.tcp.push(listener);
         }
         if let Some(path) = config.unixsocket().filter(|p| !p.is_empty()) {
             let _ = std::fs::remove_file(&path);
@@ -149,8 +123,9 @@ impl Listeners {
 }
 
 /// Binds the TCP listeners `config` asks for (`bind` × `port`; none when `port` is 0) as
-/// blocking-free std sockets, for CONFIG SET port/bind. Optional (`-`) addresses may fail.
-pub fn bind_tcp_std(config: &Config) -> io::Result<Vec<std::net::TcpListener>> {
+/// non-blocking std sockets: at start-up and for CONFIG SET port/bind. An address with a `-`
+/// prefix may fail (it is skipped with a warning); `*` and `::*` mean every IPv4/IPv6 address.
+pub fn bind_tcp_std(config: &Config) -> Result<Vec<std::net::TcpListener>, NetError> {
     let port = config.port();
     let mut out = Vec::new();
     if port == 0 {
@@ -165,20 +140,25 @@ pub fn bind_tcp_std(config: &Config) -> io::Result<Vec<std::net::TcpListener>> {
             h => match h.parse() {
                 Ok(ip) => ip,
                 Err(_) if optional => continue,
-                Err(e) => return Err(io::Error::new(io::ErrorKind::InvalidInput, e)),
+                Err(e) => {
+                    return Err(NetError::Bind {
+                        addr: format!("{h}:{port}"),
+                        source: io::Error::new(io::ErrorKind::InvalidInput, e),
+                    })
+                }
             },
         };
-        match bind_socket(SocketAddr::new(ip, port), config.tcp_backlog()) {
+        let addr = SocketAddr::new(ip, port);
+        match bind_socket(addr, config.tcp_backlog()) {
             Ok(s) => out.push(s.into()),
-            Err(_) if optional => {}
-            Err(e) => return Err(e),
+            Err(e) if optional => tracing::warn!("Could not bind optional address {addr}: {e}"),
+            Err(source) => {
+                return Err(NetError::Bind {
+                    addr: addr.to_string(),
+                    source,
+                })
+            }
         }
-    }
-    if out.is_empty() {
-        return Err(io::Error::new(
-            io::ErrorKind::AddrNotAvailable,
-            "no address could be bound",
-        ));
     }
     Ok(out)
 }

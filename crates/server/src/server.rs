@@ -215,13 +215,20 @@ impl Server {
         if let Some(name) = rebind {
             let tx = self.rebind_tx.lock().clone();
             if let Some(tx) = tx {
-                let listeners = crate::net::bind_tcp_std(cfg).map_err(|e| {
-                    tracing::warn!("CONFIG SET {name}: {e}");
+                let unable = || {
                     ConfigSetError::apply_failed(
                         name,
                         "Unable to listen on this port. Check server logs.",
                     )
+                };
+                let listeners = crate::net::bind_tcp_std(cfg).map_err(|e| {
+                    tracing::warn!("CONFIG SET {name}: {e}");
+                    unable()
                 })?;
+                if listeners.is_empty() && cfg.port() != 0 {
+                    tracing::warn!("CONFIG SET {name}: no address could be bound");
+                    return Err(unable());
+                }
                 let port = listeners
                     .first()
                     .and_then(|l| l.local_addr().ok())

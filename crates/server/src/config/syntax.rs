@@ -16,113 +16,14 @@
 ///
 /// Returns `None` for unbalanced quotes.
 pub(crate) fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
-    let mut words = Vec::new();
-    let mut pos = 0;
-    loop {
-        while pos < line.len() && is_c_space(line[pos]) {
-            pos += 1;
-        }
-        if pos >= line.len() || line[pos] == 0 {
-            return Some(words);
-        }
-        let (word, next) = read_word(line, pos)?;
-        words.push(word);
-        pos = next;
-    }
-}
-
-/// Reads one word starting at `pos`; returns it and the position after it.
-fn read_word(line: &[u8], mut pos: usize) -> Option<(Vec<u8>, usize)> {
-    let mut word = Vec::new();
-    let at = |i: usize| line.get(i).copied().unwrap_or(0);
-    loop {
-        let c = at(pos);
-        match c {
-            0 | b' ' | b'\n' | b'\r' | b'\t' => return Some((word, pos)),
-            // A closing quote ends the word: Redis checked that a blank or the end follows.
-            b'"' => {
-                let end = read_double_quoted(line, pos + 1, &mut word)?;
-                return Some((word, end));
-            }
-            b'\'' => {
-                let end = read_single_quoted(line, pos + 1, &mut word)?;
-                return Some((word, end));
-            }
-            _ => {
-                word.push(c);
-                pos += 1;
-            }
-        }
-    }
-}
-
-/// Reads a `"..."` section whose body starts at `pos`; returns the position after the quote.
-fn read_double_quoted(line: &[u8], mut pos: usize, word: &mut Vec<u8>) -> Option<usize> {
-    let at = |i: usize| line.get(i).copied().unwrap_or(0);
-    loop {
-        match at(pos) {
-            0 => return None,
-            b'\\'
-                if at(pos + 1) == b'x'
-                    && hex(at(pos + 2)).is_some()
-                    && hex(at(pos + 3)).is_some() =>
-            {
-                let high = hex(at(pos + 2)).unwrap_or(0);
-                let low = hex(at(pos + 3)).unwrap_or(0);
-                word.push(high * 16 + low);
-                pos += 4;
-            }
-            b'\\' if at(pos + 1) != 0 => {
-                word.push(match at(pos + 1) {
-                    b'n' => b'\n',
-                    b'r' => b'\r',
-                    b't' => b'\t',
-                    b'b' => 0x08,
-                    b'a' => 0x07,
-                    other => other,
-                });
-                pos += 2;
-            }
-            b'"' => return closing_quote_ok(at(pos + 1)).then_some(pos + 1),
-            c => {
-                word.push(c);
-                pos += 1;
-            }
-        }
-    }
-}
-
-/// Reads a `'...'` section whose body starts at `pos`; returns the position after the quote.
-fn read_single_quoted(line: &[u8], mut pos: usize, word: &mut Vec<u8>) -> Option<usize> {
-    let at = |i: usize| line.get(i).copied().unwrap_or(0);
-    loop {
-        match at(pos) {
-            0 => return None,
-            b'\\' if at(pos + 1) == b'\'' => {
-                word.push(b'\'');
-                pos += 2;
-            }
-            b'\'' => return closing_quote_ok(at(pos + 1)).then_some(pos + 1),
-            c => {
-                word.push(c);
-                pos += 1;
-            }
-        }
-    }
-}
-
-/// A closing quote must end the word.
-fn closing_quote_ok(next: u8) -> bool {
-    next == 0 || is_c_space(next)
+    // A NUL byte ends the line, as it does for the C string Redis works on.
+    let line = &line[..line.iter().position(|&c| c == 0).unwrap_or(line.len())];
+    ferrodis_resp::split_args(line).map(|words| words.into_iter().map(|w| w.to_vec()).collect())
 }
 
 /// C's `isspace` in the "C" locale.
 fn is_c_space(c: u8) -> bool {
     matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
-}
-
-fn hex(c: u8) -> Option<u8> {
-    (c as char).to_digit(16).and_then(|d| u8::try_from(d).ok())
 }
 
 /// Quotes a word so that [`split_args`] gives it back unchanged (Redis' `sdscatrepr`), used
