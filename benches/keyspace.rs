@@ -27,8 +27,13 @@ fn populated() -> Arc<Keyspace> {
 }
 
 /// Runs `ops` operations split over `threads` threads; returns the wall time.
-fn run_threads(ks: &Arc<Keyspace>, threads: usize, ops: u64, write: bool) -> Duration {
-    let keys = Arc::new(keys());
+fn run_threads(
+    ks: &Arc<Keyspace>,
+    keys: &Arc<Vec<Vec<u8>>>,
+    threads: usize,
+    ops: u64,
+    write: bool,
+) -> Duration {
     let start = Instant::now();
     let handles: Vec<_> = (0..threads)
         .map(|t| {
@@ -59,6 +64,7 @@ fn run_threads(ks: &Arc<Keyspace>, threads: usize, ops: u64, write: bool) -> Dur
 
 fn bench(c: &mut Criterion) {
     let ks = populated();
+    let keys = Arc::new(keys());
     for (name, write) in [("get", false), ("set", true)] {
         let mut group = c.benchmark_group(format!("keyspace_{name}"));
         for threads in [1usize, 2, 4] {
@@ -66,7 +72,7 @@ fn bench(c: &mut Criterion) {
             group.bench_function(format!("{threads}_threads"), |b| {
                 b.iter_custom(|iters| {
                     (0..iters)
-                        .map(|_| run_threads(&ks, threads, 40_000, write))
+                        .map(|_| run_threads(&ks, &keys, threads, 40_000, write))
                         .sum()
                 })
             });
