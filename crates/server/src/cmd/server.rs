@@ -20,19 +20,21 @@ use crate::command::Ctx;
 use crate::error::{CommandError, Reply};
 use crate::server::Server;
 
-/// Sections `INFO` (no argument / `default`) prints.
-const DEFAULT_SECTIONS: &[&str] = &[
-    "server",
-    "clients",
-    "memory",
-    "persistence",
-    "stats",
-    "replication",
-    "cpu",
-    "modules",
-    "errorstats",
-    "cluster",
-    "keyspace",
+/// Every INFO section in the order Redis prints them, and whether `INFO` / `INFO default`
+/// includes it (`all` and `everything` print every one).
+const SECTIONS: &[(&str, bool)] = &[
+    ("server", true),
+    ("clients", true),
+    ("memory", true),
+    ("persistence", true),
+    ("stats", true),
+    ("replication", true),
+    ("cpu", true),
+    ("modules", true),
+    ("commandstats", false),
+    ("errorstats", true),
+    ("cluster", true),
+    ("keyspace", true),
 ];
 
 /// `INFO [section ...]`: a verbatim text of `# Section` headers and `field:value` lines.
@@ -41,12 +43,10 @@ pub fn info(ctx: &mut Ctx) -> Reply {
         .iter()
         .map(|a| String::from_utf8_lossy(a).to_ascii_lowercase())
         .collect();
-    if wanted.is_empty() || wanted.iter().any(|w| w == "default") {
-        wanted.extend(DEFAULT_SECTIONS.iter().map(|s| s.to_string()));
-    }
-    if wanted.iter().any(|w| w == "all" || w == "everything") {
-        wanted.extend(DEFAULT_SECTIONS.iter().map(|s| s.to_string()));
-        wanted.push("commandstats".into());
+    let all = wanted.iter().any(|w| w == "all" || w == "everything");
+    if all || wanted.is_empty() || wanted.iter().any(|w| w == "default") {
+        let extra = SECTIONS.iter().filter(|(_, default)| all || *default);
+        wanted.extend(extra.map(|(name, _)| name.to_string()));
     }
     let text = render_info(ctx.server, &wanted);
     Ok(Frame::Verbatim {
@@ -74,21 +74,7 @@ fn human_bytes(n: u64) -> String {
 /// Renders the requested INFO sections in Redis' order.
 pub fn render_info(server: &Server, wanted: &[String]) -> String {
     let mut out = String::new();
-    let order = [
-        "server",
-        "clients",
-        "memory",
-        "persistence",
-        "stats",
-        "replication",
-        "cpu",
-        "modules",
-        "commandstats",
-        "errorstats",
-        "cluster",
-        "keyspace",
-    ];
-    for section in order {
+    for &(section, _) in SECTIONS {
         if !wanted.iter().any(|w| w == section) {
             continue;
         }
