@@ -133,15 +133,23 @@ impl Keyspace {
         I: IntoIterator<Item = K>,
         K: AsRef<[u8]>,
     {
+        let mut hashes = HashCache::new();
         let mut idx: SmallVec<[usize; 4]> = keys
             .into_iter()
-            .map(|k| self.shard_of(k.as_ref()))
+            .map(|k| {
+                let k = k.as_ref();
+                let h = self.hash(k);
+                hashes.remember(k, h);
+                shard_of_hash(h)
+            })
             .collect();
         if idx.len() > 1 {
             idx.sort_unstable();
             idx.dedup();
         }
-        self.lock_shards(&idx, now)
+        let mut guard = self.lock_shards(&idx, now);
+        guard.hashes = hashes;
+        guard
     }
 
     /// Locks the given shard indexes, which must be sorted and distinct.
@@ -288,6 +296,34 @@ enum Mode {
     Lazy,
 }
 
+/// Hashes computed while locking, so the command's lookups of the same key buffers do not
+/// hash them again. Entries are identified by the key's address and length: a command looks
+/// its keys up from the very argument buffers it was locked with.
+#[derive(Default)]
+struct HashCache {
+    entries: SmallVec<[(usize, usize, u64); 2]>,
+}
+
+impl HashCache {
+    fn new() -> HashCache {
+        HashCache::default()
+    }
+
+    fn remember(&mut self, key: &[u8], hash: u64) {
+        if self.entries.len() < 2 {
+            self.entries.push((key.as_ptr() as usize, key.len(), hash));
+        }
+    }
+
+    fn get(&self, key: &[u8]) -> Option<u64> {
+        let (ptr, len) = (key.as_ptr() as usize, key.len());
+        self.entries
+            .iter()
+            .find(|(p, l, _)| *p == ptr && *l == len)
+            .map(|(_, _, h)| *h)
+    }
+}
+
 /// The shard locks a guard holds, inline for the common one- and two-shard cases.
 type Held<'a> = SmallVec<[(usize, MutexGuard<'a, Shard>); 2]>;
 
@@ -322,6 +358,7 @@ pub struct Guard<'a> {
     now: Now,
     no_touch: bool,
     expired: Vec<(usize, Bytes)>,
+    hashes: HashCache,
 }
 
 impl<'a> Guard<'a> {
@@ -333,6 +370,7 @@ impl<'a> Guard<'a> {
             now,
             no_touch: false,
             expired: Vec::new(),
+            hashes: HashCache::new(),
         }
     }
 
@@ -392,7 +430,7 @@ impl<'a> Guard<'a> {
     fn locate(&mut self, db: usize, key: &[u8]) -> Result<(&mut Shard, u64), KeyspaceError> {
         self.check_db(db)?;
         let ks = self.ks;
-        let hash = ks.hash(key);
+        let hash = self.hashes.get(key).unwrap_or_else(|| ks.hash(key));
         let idx = shard_of_hash(hash);
         let now_ms = self.now.ms;
         let shard = self.shard_mut(idx)?;

@@ -44,8 +44,16 @@ fn bulk_of(s: &StrValue) -> Frame {
 
 /// `GET key`: bulk string or null.
 pub fn get(ctx: &mut Ctx) -> Reply {
-    let key = ctx.arg(1).clone();
-    Ok(read_string(ctx, &key)?.map_or(Frame::Null, |s| bulk_of(&s)))
+    // Reply straight from the stored value: no clone of the value, none of the key.
+    let db = ctx.db();
+    match ctx.ks.lookup_read(db, &ctx.args[1])? {
+        None => Ok(Frame::Null),
+        Some(e) => match &e.value {
+            Value::String(s) => Ok(bulk_of(s)),
+            #[allow(unreachable_patterns)]
+            _ => Err(CommandError::WrongType),
+        },
+    }
 }
 
 /// How an expire option was given.
@@ -183,9 +191,9 @@ fn set_generic(
 /// `ERR invalid expire time in 'set' command`.
 pub fn set(ctx: &mut Ctx) -> Reply {
     let opts = parse_set_options(ctx, 3, false)?;
-    let key = ctx.arg(1).clone();
-    let value = ctx.arg(2).clone();
-    let (written, old) = set_generic(ctx, &key, &value, &opts, "set")?;
+    // `args` is a copy of the shared slice reference: borrowing from it leaves `ctx` free.
+    let args = ctx.args;
+    let (written, old) = set_generic(ctx, &args[1], &args[2], &opts, "set")?;
     if opts.get {
         return Ok(old.map_or(Frame::Null, |s| bulk_of(&s)));
     }
@@ -355,12 +363,12 @@ pub fn strlen(ctx: &mut Ctx) -> Reply {
 
 /// Adds `delta` to the integer at `key` (Redis `incrDecrCommand`): keeps the TTL.
 fn incr_by(ctx: &mut Ctx, delta: i64) -> Reply {
-    let key = ctx.arg(1).clone();
+    let key = &ctx.args[1];
     let db = ctx.db();
-    match ctx.ks.lookup_write(db, &key)? {
+    match ctx.ks.lookup_write(db, key)? {
         None => {
             ctx.ks
-                .set(db, &key, Value::String(StrValue::Int(delta)), false)?;
+                .set(db, key, Value::String(StrValue::Int(delta)), false)?;
             Ok(Frame::Integer(delta))
         }
         Some(e) => match &mut e.value {
