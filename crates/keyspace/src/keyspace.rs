@@ -384,12 +384,6 @@ impl<'a> Guard<'a> {
         self.now
     }
 
-    /// Updates the command time (each command of a MULTI/EXEC runs at its own time in Redis 7.0
-    /// only for expiry purposes of the whole transaction: the caller decides).
-    pub fn set_now(&mut self, now: Now) {
-        self.now = now;
-    }
-
     /// When set, lookups do not update the LRU clock of keys (`CLIENT NO-TOUCH`).
     pub fn set_no_touch(&mut self, no_touch: bool) {
         self.no_touch = no_touch;

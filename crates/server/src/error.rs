@@ -101,7 +101,7 @@ pub mod msg {
     pub const MAX_CLIENTS: &str = "ERR max number of clients reached";
     /// Invalid SCAN cursor.
     pub const INVALID_CURSOR: &str = "ERR invalid cursor";
-    /// Negative/zero where a positive timeout or count is needed.
+    /// SETRANGE with a negative offset.
     pub const OFFSET_OUT_OF_RANGE: &str = "ERR offset is out of range";
     /// Increment producing NaN/Infinity (INCRBYFLOAT).
     pub const NAN_OR_INF: &str = "ERR increment would produce NaN or Infinity";

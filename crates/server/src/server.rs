@@ -171,11 +171,6 @@ impl Server {
         f(&self.config.read())
     }
 
-    /// A copy of the configuration.
-    pub fn config_snapshot(&self) -> Config {
-        self.config.read().clone()
-    }
-
     /// Applies CONFIG SET pairs atomically and their side effects (re-listening on a new
     /// `port`/`bind`, changing directory for `dir`); returns Redis' error text. When a side
     /// effect fails, every value is restored.
@@ -259,11 +254,6 @@ impl Server {
     /// A receiver that turns `true` when shutdown is requested.
     pub fn shutdown_signal(&self) -> watch::Receiver<bool> {
         self.shutdown_tx.subscribe()
-    }
-
-    /// Whether shutdown was requested.
-    pub fn is_shutting_down(&self) -> bool {
-        *self.shutdown_tx.borrow()
     }
 
     /// Resets INFO statistics (CONFIG RESETSTAT).

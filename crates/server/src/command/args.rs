@@ -75,12 +75,6 @@ pub fn parse_i32(b: &[u8]) -> Result<i32, CommandError> {
     })
 }
 
-/// Parses a non-negative `i64` that must fit `usize`, with `err` for negatives.
-pub fn parse_index(b: &[u8], err: CommandError) -> Result<usize, CommandError> {
-    let v = parse_i64(b)?;
-    usize::try_from(v).map_err(|_| err)
-}
-
 /// Case-insensitive ASCII comparison of an argument with a keyword.
 pub fn eq_ic(arg: &[u8], keyword: &str) -> bool {
     arg.eq_ignore_ascii_case(keyword.as_bytes())
