@@ -47,6 +47,18 @@ scripts! {
     server,
     config,
     command,
+    lists,
+    lists_encoding,
+    hashes,
+    hashes_encoding,
+    sets,
+    sets_encoding,
+    zsets,
+    zsets_ranges,
+    zsets_store,
+    zsets_encoding,
+    sort,
+    generic_types,
 }
 
 #[test]

@@ -31,7 +31,9 @@ impl LazyFree {
 
     /// Frees `value` in the background when it is large, inline otherwise.
     pub(crate) fn free_value(&self, value: Value) {
-        if value.mem_bytes() >= LAZYFREE_THRESHOLD_BYTES {
+        if value.mem_bytes() >= LAZYFREE_THRESHOLD_BYTES
+            || value.free_effort() > crate::value::LAZYFREE_THRESHOLD
+        {
             self.send(Box::new(value));
         }
     }

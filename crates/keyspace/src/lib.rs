@@ -3,7 +3,10 @@
 //!
 //! # Layout
 //!
-//! - [`value`]: the data types and their encodings (`OBJECT ENCODING`).
+//! - [`value`]: the data types and their encodings (`OBJECT ENCODING`): strings there, and
+//!   [`list`], [`hash`], [`set`], [`zset`] in their own modules, built from the compact
+//!   encodings [`listpack`] and [`intset`] (byte-exact with Redis) and the [`dict`] hash table of
+//!   [`elem`] elements; [`encoding`] holds the thresholds between them.
 //! - [`table`]: one db's keys within one shard: a chained hash table with power-of-two bucket
 //!   counts, Redis' reverse-binary SCAN cursor, and an index of keys with an expire.
 //! - [`keyspace`]: [`Keyspace`], [`SHARD_COUNT`] mutex-protected shards each holding one table
@@ -54,11 +57,20 @@
 //! budget.
 
 pub mod clock;
+pub mod dict;
+pub mod elem;
+pub mod encoding;
 pub mod glob;
+pub mod hash;
+pub mod intset;
 pub mod keyspace;
 mod lazyfree;
+pub mod list;
+pub mod listpack;
+pub mod set;
 pub mod table;
 pub mod value;
+pub mod zset;
 
 pub use bytes::Bytes;
 pub use clock::Now;
@@ -67,4 +79,11 @@ pub use keyspace::{
     SHARD_COUNT,
 };
 pub use table::Entry;
+pub use dict::Dict;
+pub use elem::Elem;
+pub use encoding::EncodingLimits;
+pub use hash::Hash;
+pub use list::List;
+pub use set::Set;
 pub use value::{StrValue, Value};
+pub use zset::ZSet;

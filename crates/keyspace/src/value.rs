@@ -1,7 +1,8 @@
 //! Values stored in the keyspace and their encodings.
 //!
-//! Layout: a [`Value`] is one of the Redis data types; this issue has strings only. A string is
-//! stored in one of three encodings, chosen the way Redis' `tryObjectEncoding` chooses them so that
+//! Layout: a [`Value`] is one of the Redis data types. Aggregates are boxed so that a key's entry
+//! stays small; their encodings live in their own modules ([`crate::list`], [`crate::hash`],
+//! [`crate::set`], [`crate::zset`]). A string is stored in one of three encodings, chosen the way Redis' `tryObjectEncoding` chooses them so that
 //! `OBJECT ENCODING` answers the same:
 //!
 //! | encoding | when                                                      | storage            |
@@ -11,6 +12,11 @@
 //! | `raw`    | longer, or modified in place (APPEND, SETRANGE)           | `Bytes`            |
 
 use bytes::Bytes;
+
+use crate::hash::Hash;
+use crate::list::List;
+use crate::set::Set;
+use crate::zset::ZSet;
 
 /// Longest string Redis stores as `embstr` (`OBJ_ENCODING_EMBSTR_SIZE_LIMIT`), in bytes.
 pub const EMBSTR_MAX_BYTES: usize = 44;
@@ -22,12 +28,23 @@ pub const SHARED_INTEGERS: i64 = 10_000;
 /// The refcount Redis reports for shared objects (`OBJ_SHARED_REFCOUNT`, `INT_MAX`).
 pub const SHARED_REFCOUNT: i64 = i32::MAX as i64;
 
+/// Free effort above which a value is freed in the background (Redis' `LAZYFREE_THRESHOLD`).
+pub const LAZYFREE_THRESHOLD: usize = 64;
+
 /// A value of one of the Redis data types.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 #[non_exhaustive]
 pub enum Value {
     /// A string (also integers and bitmaps).
     String(StrValue),
+    /// A list (`quicklist` of listpack nodes).
+    List(Box<List>),
+    /// A hash (`listpack` or `hashtable`).
+    Hash(Box<Hash>),
+    /// A set (`intset` or `hashtable`).
+    Set(Box<Set>),
+    /// A sorted set (`listpack` or `skiplist`).
+    ZSet(Box<ZSet>),
 }
 
 impl Value {
@@ -35,6 +52,10 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::String(_) => "string",
+            Value::List(_) => "list",
+            Value::Hash(_) => "hash",
+            Value::Set(_) => "set",
+            Value::ZSet(_) => "zset",
         }
     }
 
@@ -42,6 +63,10 @@ impl Value {
     pub fn encoding_name(&self) -> &'static str {
         match self {
             Value::String(s) => s.encoding_name(),
+            Value::List(l) => l.encoding_name(),
+            Value::Hash(h) => h.encoding_name(),
+            Value::Set(s) => s.encoding_name(),
+            Value::ZSet(z) => z.encoding_name(),
         }
     }
 
@@ -56,6 +81,23 @@ impl Value {
             Value::String(StrValue::Int(_)) => 0,
             Value::String(StrValue::Emb(b)) => b.len(),
             Value::String(StrValue::Raw(b)) => b.len(),
+            Value::List(l) => l.mem_bytes(),
+            Value::Hash(h) => h.mem_bytes(),
+            Value::Set(s) => s.mem_bytes(),
+            Value::ZSet(z) => z.mem_bytes(),
+        }
+    }
+
+    /// How much work freeing this value is (Redis' `lazyfreeGetFreeEffort`): 1 for strings and
+    /// compact encodings, the number of allocations otherwise. Values with an effort above
+    /// [`LAZYFREE_THRESHOLD`] are freed on the background thread (DEL, UNLINK, FLUSHALL ASYNC).
+    pub fn free_effort(&self) -> usize {
+        match self {
+            Value::String(_) => 1,
+            Value::List(l) => l.free_effort(),
+            Value::Hash(h) => h.free_effort(),
+            Value::Set(s) => s.free_effort(),
+            Value::ZSet(z) => z.free_effort(),
         }
     }
 }

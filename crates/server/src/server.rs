@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ferrodis_keyspace::clock::unix_ms;
-use ferrodis_keyspace::Keyspace;
+use ferrodis_keyspace::{EncodingLimits, Keyspace};
 use parking_lot::RwLock;
 use tokio::sync::watch;
 
@@ -30,6 +30,9 @@ pub struct HotConfig {
     pub proto_max_bulk_len: AtomicU64,
     /// `protected-mode`.
     pub protected_mode: AtomicBool,
+    /// The aggregate encoding thresholds (see [`EncodingLimits`]); a small lock, read once per
+    /// aggregate write, written only by CONFIG SET.
+    pub encoding: RwLock<EncodingLimits>,
 }
 
 impl HotConfig {
@@ -41,6 +44,7 @@ impl HotConfig {
             maxclients: AtomicU32::new(c.maxclients()),
             proto_max_bulk_len: AtomicU64::new(c.proto_max_bulk_len_bytes()),
             protected_mode: AtomicBool::new(c.protected_mode()),
+            encoding: RwLock::new(c.encoding_limits()),
         }
     }
 
@@ -54,6 +58,7 @@ impl HotConfig {
             .store(c.proto_max_bulk_len_bytes(), Ordering::Relaxed);
         self.protected_mode
             .store(c.protected_mode(), Ordering::Relaxed);
+        *self.encoding.write() = c.encoding_limits();
     }
 }
 
@@ -142,6 +147,11 @@ pub struct Server {
 pub type RebindSender = tokio::sync::mpsc::UnboundedSender<Vec<std::net::TcpListener>>;
 
 impl Server {
+    /// The current aggregate encoding thresholds (CONFIG SET applies to the next command).
+    pub fn encoding_limits(&self) -> EncodingLimits {
+        *self.hot.encoding.read()
+    }
+
     /// A server for `config` (nothing is bound yet; see [`crate::net`]).
     pub fn new(config: Config) -> Arc<Server> {
         let (shutdown_tx, _) = watch::channel(false);

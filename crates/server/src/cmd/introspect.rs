@@ -125,9 +125,10 @@ fn keys_of<'a>(ctx: &'a Ctx) -> Result<Vec<(&'a Bytes, &'static KeySpec)>, Comma
         ));
     }
     let keys: Vec<_> = spec
+        .key_positions(line)
         .keys
-        .iter()
-        .flat_map(|k| k.positions(line.len()).map(move |i| (&line[i], k)))
+        .into_iter()
+        .filter_map(|i| Some((line.get(i)?, spec.spec_for_position(line, i)?)))
         .collect();
     if keys.is_empty() {
         return Err(CommandError::msg("ERR The command has no key arguments"));

@@ -1,10 +1,91 @@
 //! Command handlers, one module per command family.
+//!
+//! The typed lookups below are how handlers reach aggregate values: each answers `WRONGTYPE`
+//! when the key holds another type, so no handler matches on [`Value`] itself.
 
 pub mod connection;
+pub mod hashes;
 pub mod introspect;
 pub mod keys;
+pub mod lists;
 pub mod server;
+pub mod sets;
 pub mod strings;
+pub mod zsets;
 
 #[cfg(test)]
 mod tests;
+
+use ferrodis_keyspace::{Hash, List, Set, Value, ZSet};
+
+use crate::command::Ctx;
+use crate::error::CommandError;
+
+macro_rules! typed_access {
+    ($variant:ident, $ty:ty, $read:ident, $write:ident, $create:ident, $name:literal) => {
+        #[doc = concat!("Looks `key` up for reading (`lookupKeyRead`): the ", $name,
+            ", `None` when missing, `WRONGTYPE` when the key holds another type.")]
+        pub fn $read<'a>(ctx: &'a mut Ctx, key: &[u8]) -> Result<Option<&'a $ty>, CommandError> {
+            let db = ctx.db();
+            match ctx.ks.lookup_read(db, key)? {
+                None => Ok(None),
+                Some(e) => match &e.value {
+                    Value::$variant(v) => Ok(Some(v)),
+                    _ => Err(CommandError::WrongType),
+                },
+            }
+        }
+
+        #[doc = concat!("Looks `key` up for writing (`lookupKeyWrite`): the ", $name,
+            ", `None` when missing, `WRONGTYPE` when the key holds another type.")]
+        pub fn $write<'a>(
+            ctx: &'a mut Ctx,
+            key: &[u8],
+        ) -> Result<Option<&'a mut $ty>, CommandError> {
+            let db = ctx.db();
+            match ctx.ks.lookup_write(db, key)? {
+                None => Ok(None),
+                Some(e) => match &mut e.value {
+                    Value::$variant(v) => Ok(Some(v)),
+                    _ => Err(CommandError::WrongType),
+                },
+            }
+        }
+
+        #[doc = concat!("The ", $name, " at `key` for writing, created with `make` when the key ",
+            "is missing; `WRONGTYPE` when it holds another type.")]
+        pub fn $create<'a>(
+            ctx: &'a mut Ctx,
+            key: &[u8],
+            make: impl FnOnce() -> $ty,
+        ) -> Result<&'a mut $ty, CommandError> {
+            let db = ctx.db();
+            if ctx.ks.lookup_write(db, key)?.is_none() {
+                ctx.ks.add(db, key, Value::$variant(Box::new(make())), None)?;
+            }
+            match ctx.ks.lookup_write(db, key)? {
+                Some(e) => match &mut e.value {
+                    Value::$variant(v) => Ok(v),
+                    _ => Err(CommandError::WrongType),
+                },
+                None => Err(CommandError::msg("ERR internal error: key vanished")),
+            }
+        }
+    };
+}
+
+typed_access!(List, List, read_list, write_list, list_or_create, "list");
+typed_access!(Hash, Hash, read_hash, write_hash, hash_or_create, "hash");
+typed_access!(Set, Set, read_set, write_set, set_or_create, "set");
+typed_access!(ZSet, ZSet, read_zset, write_zset, zset_or_create, "sorted set");
+
+/// Deletes `key` when `empty` (an aggregate left with no elements is removed, as Redis does
+/// after LPOP, HDEL, SREM, ZREM ...). Returns whether it was deleted.
+pub fn delete_if_empty(ctx: &mut Ctx, key: &[u8], empty: bool) -> Result<bool, CommandError> {
+    if empty {
+        let db = ctx.db();
+        Ok(ctx.ks.delete(db, key)?)
+    } else {
+        Ok(false)
+    }
+}

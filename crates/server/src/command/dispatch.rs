@@ -74,15 +74,15 @@ impl Server {
         let ks = &self.keyspace;
         let mut guard = if spec.all_shards {
             ks.lock_all(now)
-        } else if spec.keys.is_empty() {
+        } else if spec.keys.is_empty() && spec.getkeys.is_none() {
             ks.lock_lazily(now)
         } else {
-            let keys = spec
-                .keys
-                .iter()
-                .flat_map(|k| k.positions(args.len()))
-                .map(|i| &args[i][..]);
-            ks.lock_keys(keys, now)
+            let found = spec.key_positions(args);
+            if found.unnamed {
+                ks.lock_all(now)
+            } else {
+                ks.lock_keys(found.keys.iter().map(|&i| &args[i][..]), now)
+            }
         };
         guard.set_no_touch(client.no_touch());
         let mut ctx = Ctx {

@@ -24,6 +24,7 @@
 
 use ferrodis_resp::Frame;
 
+use crate::command::spec::FindKeys;
 use crate::command::{CommandTable, KeySpec};
 
 /// One documented argument (a `COMMAND DOCS` `arguments` entry).
@@ -427,6 +428,16 @@ pub fn parse_syntax(line: &str) -> Result<Vec<Arg>, SyntaxError> {
     Ok(args)
 }
 
+fn index_search(begin: usize) -> Frame {
+    Frame::Map(vec![
+        (bulk("type"), bulk("index")),
+        (
+            bulk("spec"),
+            Frame::Map(vec![(bulk("index"), Frame::Integer(begin as i64))]),
+        ),
+    ])
+}
+
 fn key_spec_frame(k: &KeySpec) -> Frame {
     let mut m = Vec::new();
     if !k.notes.is_empty() {
@@ -438,25 +449,52 @@ fn key_spec_frame(k: &KeySpec) -> Frame {
         k.flags.iter().map(|f| Frame::simple(f)).collect(),
     ));
     m.push(bulk("begin_search"));
-    m.push(Frame::Map(vec![
-        (bulk("type"), bulk("index")),
-        (
-            bulk("spec"),
-            Frame::Map(vec![(bulk("index"), Frame::Integer(k.begin as i64))]),
-        ),
-    ]));
-    m.push(bulk("find_keys"));
-    m.push(Frame::Map(vec![
-        (bulk("type"), bulk("range")),
-        (
-            bulk("spec"),
+    let (search, find) = match k.find {
+        FindKeys::Unknown => (
             Frame::Map(vec![
-                (bulk("lastkey"), Frame::Integer(i64::from(k.lastkey))),
-                (bulk("keystep"), Frame::Integer(k.step as i64)),
-                (bulk("limit"), Frame::Integer(0)),
+                (bulk("type"), bulk("unknown")),
+                (bulk("spec"), Frame::Map(vec![])),
+            ]),
+            Frame::Map(vec![
+                (bulk("type"), bulk("unknown")),
+                (bulk("spec"), Frame::Map(vec![])),
             ]),
         ),
-    ]));
+        FindKeys::Range => (
+            index_search(k.begin),
+            Frame::Map(vec![
+                (bulk("type"), bulk("range")),
+                (
+                    bulk("spec"),
+                    Frame::Map(vec![
+                        (bulk("lastkey"), Frame::Integer(i64::from(k.lastkey))),
+                        (bulk("keystep"), Frame::Integer(k.step as i64)),
+                        (bulk("limit"), Frame::Integer(0)),
+                    ]),
+                ),
+            ]),
+        ),
+        FindKeys::Keynum {
+            keynumidx,
+            firstkey,
+        } => (
+            index_search(k.begin),
+            Frame::Map(vec![
+                (bulk("type"), bulk("keynum")),
+                (
+                    bulk("spec"),
+                    Frame::Map(vec![
+                        (bulk("keynumidx"), Frame::Integer(keynumidx as i64)),
+                        (bulk("firstkey"), Frame::Integer(firstkey as i64)),
+                        (bulk("keystep"), Frame::Integer(k.step as i64)),
+                    ]),
+                ),
+            ]),
+        ),
+    };
+    m.push(search);
+    m.push(bulk("find_keys"));
+    m.push(find);
     let pairs = m
         .chunks(2)
         .filter_map(|c| match c {

@@ -22,7 +22,7 @@ type HashMap<K, V> = std::collections::HashMap<K, V, ahash::RandomState>;
 use ferrodis_keyspace::Guard;
 
 pub use args::ArgCursor;
-pub use spec::{Acl, CommandSpec, Flags, Group, Handler, KeySpec};
+pub use spec::{Acl, CommandSpec, FindKeys, Flags, GetKeys, Group, Handler, KeyPositions, KeySpec};
 
 use crate::client::Client;
 use crate::server::Server;
@@ -76,19 +76,19 @@ pub struct CommandTable {
 }
 
 impl CommandTable {
-    /// Indexes [`table::COMMANDS`].
+    /// Indexes every family of [`table::FAMILIES`].
     pub fn new() -> CommandTable {
-        Self::from_specs(table::COMMANDS)
+        Self::from_families(table::FAMILIES)
     }
 
-    /// Indexes the given top-level commands.
-    pub fn from_specs(specs: &'static [CommandSpec]) -> CommandTable {
+    /// Indexes the given top-level commands, family after family.
+    pub fn from_families(families: &[&'static [CommandSpec]]) -> CommandTable {
         let mut t = CommandTable {
             entries: Vec::new(),
             by_name: HashMap::default(),
             sub_by_name: HashMap::default(),
         };
-        for spec in specs {
+        for spec in families.iter().flat_map(|f| f.iter()) {
             let idx = t.entries.len();
             t.entries.push(Entry {
                 full_name: spec.name.to_string(),

@@ -131,16 +131,19 @@ impl std::ops::BitOr for Acl {
     }
 }
 
-/// Where a command's keys are in its arguments (a Redis 7 key specification with an `index`
-/// begin-search and a `range` find-keys step). Indexes count the command name as 0.
+/// Where a command's keys are in its arguments: a Redis 7 key specification with an `index`
+/// begin-search and a `range`, `keynum` or `unknown` find-keys step. Indexes count the command
+/// name as 0.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct KeySpec {
     /// Key-spec flags as `COMMAND INFO` prints them (`RW`, `access`, ...).
     pub flags: &'static [&'static str],
-    /// Index of the first key.
+    /// Index of the first key (range), or where the search starts (keynum).
     pub begin: usize,
+    /// How the keys are found from `begin`.
+    pub find: FindKeys,
     /// Last key relative to `begin` when ≥ 0; when negative, counted from the end of the
-    /// arguments (-1 = the last argument).
+    /// arguments (-1 = the last argument). Range specs only.
     pub lastkey: i32,
     /// Distance between keys.
     pub step: usize,
@@ -148,16 +151,28 @@ pub struct KeySpec {
     pub notes: &'static str,
 }
 
+/// The find-keys step of a [`KeySpec`] (Redis `KSPEC_FK_*`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FindKeys {
+    /// Keys from `begin` to `lastkey` every `step` (`KSPEC_FK_RANGE`).
+    Range,
+    /// The argument at `begin + keynumidx` is the number of keys, which start at
+    /// `begin + firstkey`, every `step` (`KSPEC_FK_KEYNUM`, e.g. `ZUNIONSTORE dst numkeys k ...`).
+    Keynum {
+        /// Offset of the key count from `begin`.
+        keynumidx: usize,
+        /// Offset of the first key from `begin`.
+        firstkey: usize,
+    },
+    /// Keys the spec cannot locate (`KSPEC_BS_UNKNOWN`/`KSPEC_FK_UNKNOWN`, e.g. SORT's STORE);
+    /// the command has a [`CommandSpec::getkeys`] function instead.
+    Unknown,
+}
+
 impl KeySpec {
     /// One key at `begin`.
     pub const fn one(begin: usize, flags: &'static [&'static str]) -> KeySpec {
-        KeySpec {
-            flags,
-            begin,
-            lastkey: 0,
-            step: 1,
-            notes: "",
-        }
+        KeySpec::range(begin, 0, 1, flags)
     }
 
     /// Keys from `begin` to `lastkey` (see [`KeySpec::lastkey`]) every `step` arguments.
@@ -170,8 +185,43 @@ impl KeySpec {
         KeySpec {
             flags,
             begin,
+            find: FindKeys::Range,
             lastkey,
             step,
+            notes: "",
+        }
+    }
+
+    /// A key count at `begin + keynumidx`, keys from `begin + firstkey` every `step`.
+    pub const fn keynum(
+        begin: usize,
+        keynumidx: usize,
+        firstkey: usize,
+        step: usize,
+        flags: &'static [&'static str],
+    ) -> KeySpec {
+        KeySpec {
+            flags,
+            begin,
+            find: FindKeys::Keynum {
+                keynumidx,
+                firstkey,
+            },
+            lastkey: 0,
+            step,
+            notes: "",
+        }
+    }
+
+    /// A spec whose keys only the command's `getkeys` function finds (flags should include
+    /// `INCOMPLETE`).
+    pub const fn unknown(flags: &'static [&'static str]) -> KeySpec {
+        KeySpec {
+            flags,
+            begin: 0,
+            find: FindKeys::Unknown,
+            lastkey: 0,
+            step: 0,
             notes: "",
         }
     }
@@ -181,18 +231,55 @@ impl KeySpec {
         KeySpec { notes, ..self }
     }
 
-    /// Argument indexes of the keys this spec finds in `argc` arguments.
-    pub fn positions(&self, argc: usize) -> impl Iterator<Item = usize> {
-        let last = if self.lastkey >= 0 {
-            self.begin + self.lastkey as usize
-        } else {
-            (argc as i64 + i64::from(self.lastkey)).max(0) as usize
+    /// Argument indexes of the keys this spec finds in `args` (the command name included). A
+    /// key count that is not a non-negative integer finds no keys (the handler then answers
+    /// with its error).
+    pub fn positions<B: AsRef<[u8]>>(&self, args: &[B]) -> impl Iterator<Item = usize> {
+        let argc = args.len();
+        let (first, last, step) = match self.find {
+            FindKeys::Range => {
+                let last = if self.lastkey >= 0 {
+                    self.begin + self.lastkey as usize
+                } else {
+                    (argc as i64 + i64::from(self.lastkey)).max(0) as usize
+                };
+                (self.begin, last.min(argc.saturating_sub(1)), self.step.max(1))
+            }
+            FindKeys::Keynum {
+                keynumidx,
+                firstkey,
+            } => {
+                let n = args
+                    .get(self.begin + keynumidx)
+                    .and_then(|a| std::str::from_utf8(a.as_ref()).ok())
+                    .and_then(|t| t.parse::<usize>().ok())
+                    .unwrap_or(0);
+                let first = self.begin + firstkey;
+                let step = self.step.max(1);
+                match n {
+                    0 => (1, 0, 1),
+                    n => (first, first.saturating_add((n - 1).saturating_mul(step)), step),
+                }
+            }
+            FindKeys::Unknown => (1, 0, 1),
         };
         let last = last.min(argc.saturating_sub(1));
-        (self.begin..=last)
-            .step_by(self.step.max(1))
-            .filter(move |&i| i < argc)
+        (first..=last).step_by(step).filter(move |&i| i < argc)
     }
+}
+
+/// A command's own key extraction (Redis `getkeys_proc`), for commands whose keys the key specs
+/// cannot describe (SORT's STORE anywhere in the arguments, its BY/GET patterns).
+pub type GetKeys = fn(args: &[bytes::Bytes]) -> KeyPositions;
+
+/// The keys of one command line.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct KeyPositions {
+    /// Argument indexes of the named keys (what `COMMAND GETKEYS` shows).
+    pub keys: Vec<usize>,
+    /// The command also reads keys it cannot name before running (SORT BY/GET patterns), so it
+    /// runs with every shard locked.
+    pub unnamed: bool,
 }
 
 /// The group a command is documented under (`COMMAND DOCS` `group`).
@@ -206,6 +293,14 @@ pub enum Group {
     Connection,
     /// Server management.
     Server,
+    /// Lists.
+    List,
+    /// Hashes.
+    Hash,
+    /// Sets.
+    Set,
+    /// Sorted sets.
+    SortedSet,
 }
 
 impl Group {
@@ -216,6 +311,10 @@ impl Group {
             Group::String => "string",
             Group::Connection => "connection",
             Group::Server => "server",
+            Group::List => "list",
+            Group::Hash => "hash",
+            Group::Set => "set",
+            Group::SortedSet => "sorted-set",
         }
     }
 }
@@ -256,6 +355,8 @@ pub struct CommandSpec {
     pub history: &'static [(&'static str, &'static str)],
     /// `(deprecated since, replaced by)` for deprecated commands.
     pub deprecated: Option<(&'static str, &'static str)>,
+    /// Key extraction beyond the key specs (see [`GetKeys`]).
+    pub getkeys: Option<GetKeys>,
 }
 
 impl CommandSpec {
@@ -277,15 +378,16 @@ impl CommandSpec {
         all_shards: false,
         history: &[],
         deprecated: None,
+        getkeys: None,
     };
 
     /// Legacy `(first, last, step)` key positions for `COMMAND INFO`.
     pub fn legacy_range(&self) -> (i64, i64, i64) {
-        let Some(first) = self.keys.first() else {
+        let Some(first) = self.keys.iter().find(|k| k.find == FindKeys::Range) else {
             return (0, 0, 0);
         };
         let mut last: i64 = 0;
-        for k in self.keys {
+        for k in self.keys.iter().filter(|k| k.find == FindKeys::Range) {
             let l = if k.lastkey < 0 {
                 i64::from(k.lastkey)
             } else {
@@ -298,6 +400,27 @@ impl CommandSpec {
             }
         }
         (first.begin as i64, last, first.step as i64)
+    }
+
+    /// The keys of `args` (the command name included), from the command's `getkeys` function
+    /// or its key specs.
+    pub fn key_positions(&self, args: &[bytes::Bytes]) -> KeyPositions {
+        if let Some(f) = self.getkeys {
+            return f(args);
+        }
+        KeyPositions {
+            keys: self.keys.iter().flat_map(|k| k.positions(args)).collect(),
+            unnamed: false,
+        }
+    }
+
+    /// The key spec that describes the key at argument `pos` (the first whose positions include
+    /// it, else the last one; for `COMMAND GETKEYSANDFLAGS`).
+    pub fn spec_for_position(&self, args: &[bytes::Bytes], pos: usize) -> Option<&KeySpec> {
+        self.keys
+            .iter()
+            .find(|k| k.positions(args).any(|p| p == pos))
+            .or(self.keys.last())
     }
 
     /// Whether this is a container of subcommands.
@@ -371,6 +494,14 @@ impl CommandSpec {
     pub const fn deprecated(self, since: &'static str, by: &'static str) -> CommandSpec {
         CommandSpec {
             deprecated: Some((since, by)),
+            ..self
+        }
+    }
+
+    /// With a key extraction function (see [`GetKeys`]).
+    pub const fn getkeys(self, getkeys: GetKeys) -> CommandSpec {
+        CommandSpec {
+            getkeys: Some(getkeys),
             ..self
         }
     }

@@ -7,6 +7,20 @@
 use crate::cmd::{connection as conn, introspect, keys, server, strings};
 use crate::command::spec::{Acl, CommandSpec as C, Flags, Group, KeySpec as K};
 
+mod hashes;
+mod lists;
+mod sets;
+mod zsets;
+
+/// Every command family's table; [`crate::command::CommandTable`] indexes them all.
+pub static FAMILIES: &[&[C]] = &[
+    COMMANDS,
+    lists::COMMANDS,
+    hashes::COMMANDS,
+    sets::COMMANDS,
+    zsets::COMMANDS,
+];
+
 // Flag shorthands.
 const W: Flags = Flags::WRITE;
 const R: Flags = Flags::READONLY;
@@ -55,7 +69,7 @@ const ND: &[&str] = &["nondeterministic_output"];
 const O1: &str = "O(1)";
 const EXPIRE_SYNTAX: &str = "key seconds [NX | XX | GT | LT]{condition}^7.0.0";
 
-/// The command table.
+/// Connection, server, generic (keyspace) and string commands.
 pub static COMMANDS: &[C] = &[
     // ---- connection ----
     C::new(
@@ -1269,14 +1283,14 @@ static COMMAND_SUBCOMMANDS: &[C] = &[
 
 #[cfg(test)]
 mod tests {
-    use super::COMMANDS;
+    use super::FAMILIES;
     use crate::command::docs::parse_syntax;
     use crate::command::spec::{Acl, CommandSpec, Flags};
     use crate::command::CommandTable;
 
     fn all() -> Vec<(String, &'static CommandSpec)> {
         let mut out = Vec::new();
-        for c in COMMANDS {
+        for c in FAMILIES.iter().flat_map(|f| f.iter()) {
             out.push((c.name.to_string(), c));
             for s in c.subcommands {
                 out.push((format!("{}|{}", c.name, s.name), s));
@@ -1370,7 +1384,7 @@ mod tests {
                 .spec
                 .keys
                 .iter()
-                .flat_map(|k| k.positions(line.len()))
+                .flat_map(|k| k.positions(line))
                 .collect()
         };
         assert_eq!(keys(&["get", "k"]), vec![1]);

@@ -631,6 +631,38 @@ impl Config {
         }
     }
 
+    /// The aggregate encoding thresholds: `list-max-listpack-size`, `list-compress-depth`,
+    /// `hash-max-listpack-entries`, `hash-max-listpack-value`, `set-max-intset-entries`,
+    /// `zset-max-listpack-entries`, `zset-max-listpack-value` (and their `ziplist` aliases).
+    pub fn encoding_limits(&self) -> ferrodis_keyspace::EncodingLimits {
+        let d = ferrodis_keyspace::EncodingLimits::default();
+        let size = |name: &str, default: usize| {
+            self.num(name)
+                .and_then(|n| usize::try_from(n).ok())
+                .unwrap_or(default)
+        };
+        let int = |name: &str, default: i64| {
+            self.num(name)
+                .and_then(|n| i64::try_from(n).ok())
+                .unwrap_or(default)
+        };
+        ferrodis_keyspace::EncodingLimits {
+            list_max_listpack_size: int("list-max-listpack-size", d.list_max_listpack_size),
+            list_compress_depth: int("list-compress-depth", d.list_compress_depth),
+            hash_max_listpack_entries: size(
+                "hash-max-listpack-entries",
+                d.hash_max_listpack_entries,
+            ),
+            hash_max_listpack_value: size("hash-max-listpack-value", d.hash_max_listpack_value),
+            set_max_intset_entries: size("set-max-intset-entries", d.set_max_intset_entries),
+            zset_max_listpack_entries: size(
+                "zset-max-listpack-entries",
+                d.zset_max_listpack_entries,
+            ),
+            zset_max_listpack_value: size("zset-max-listpack-value", d.zset_max_listpack_value),
+        }
+    }
+
     /// `appendonly`: whether the append only file is on.
     pub fn appendonly(&self) -> bool {
         self.flag("appendonly")

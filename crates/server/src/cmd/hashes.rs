@@ -1,0 +1,1 @@
+//! The hashes command handlers (being written).

@@ -1,0 +1,1 @@
+//! The sets command handlers (being written).

@@ -1,0 +1,1 @@
+//! The zsets command handlers (being written).

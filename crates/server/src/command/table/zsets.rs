@@ -1,0 +1,7 @@
+//! The zsets commands (group `SortedSet`).
+
+#[allow(unused_imports)]
+use super::*;
+
+/// The zsets commands.
+pub static COMMANDS: &[C] = &[];
