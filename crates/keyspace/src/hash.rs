@@ -20,3 +20,21 @@ impl Hash {
         1
     }
 }
+
+// Cross-family API (used by SORT and other families); keep these signatures.
+impl Hash {
+    /// Number of fields.
+    pub fn len(&self) -> usize {
+        0
+    }
+
+    /// Whether the hash is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The value of `field`, copied.
+    pub fn get(&self, _field: &[u8]) -> Option<bytes::Bytes> {
+        None
+    }
+}
