@@ -5,11 +5,14 @@
 //!
 //! ```text
 //! syntax  := item*
-//! item    := atom ["..."]                 "..." marks the argument as `multiple`
+//! item    := atom ["..." | "...."]        "..." marks the argument as `multiple`; "...." as
+//!                                         `multiple` and `multiple_token` (the token repeats:
+//!                                         `[GET pattern [GET pattern ...]]`)
 //! atom    := "[" alts "]" ["{" name "}"]  optional; several alternatives become a `oneof`
 //!          | "(" alts ")" ["{" name "}"]  required group
 //!          | WORD                         an UPPERCASE word is a pure token
-//!          | word[:type][^since][!version] a lowercase word is an argument; its type is
+//!          | word[:type][@N][^since][!version] a lowercase word is an argument (`@N`: its
+//!                                         key spec index when it is not a key); its type is
 //!                                         inferred from its name (key, integer names, pattern,
 //!                                         ...) unless given after ':'; `^6.2.0` says the
 //!                                         version that added it, `!2.8.12` the version that
@@ -47,6 +50,8 @@ pub struct Arg {
     pub optional: bool,
     /// Whether it may repeat.
     pub multiple: bool,
+    /// Whether its token repeats with it.
+    pub multiple_token: bool,
     /// Nested arguments of `oneof` and `block`.
     pub args: Vec<Arg>,
 }
@@ -62,6 +67,7 @@ impl Arg {
             deprecated_since: None,
             optional: false,
             multiple: false,
+            multiple_token: false,
             args: Vec::new(),
         }
     }
@@ -90,6 +96,9 @@ impl Arg {
         }
         if self.multiple {
             flags.push(Frame::simple("multiple"));
+        }
+        if self.multiple_token {
+            flags.push(Frame::simple("multiple_token"));
         }
         if !flags.is_empty() {
             m.push((bulk("flags"), Frame::Set(flags)));
@@ -122,6 +131,8 @@ enum Tok<'a> {
     Close(u8),
     Bar,
     Ellipsis,
+    /// `....`: multiple with a repeated token.
+    EllipsisToken,
     Name(&'a str),
     Word(&'a str),
 }
@@ -150,6 +161,10 @@ fn tokenize(s: &str) -> Vec<Tok<'_>> {
                 out.push(Tok::Name(&s[i + 1..end]));
                 i = end + 1;
             }
+            b'.' if s[i..].starts_with("....") => {
+                out.push(Tok::EllipsisToken);
+                i += 4;
+            }
             b'.' if s[i..].starts_with("...") => {
                 out.push(Tok::Ellipsis);
                 i += 3;
@@ -159,7 +174,10 @@ fn tokenize(s: &str) -> Vec<Tok<'_>> {
                     .find([' ', '[', ']', '(', ')', '<', '>', '|', '{'])
                     .map_or(s.len(), |p| i + p);
                 let word = &s[i..end];
-                let word = word.strip_suffix("...").unwrap_or(word);
+                let word = word
+                    .strip_suffix("....")
+                    .or_else(|| word.strip_suffix("..."))
+                    .unwrap_or(word);
                 out.push(Tok::Word(word));
                 i += word.len();
             }
@@ -226,11 +244,17 @@ impl<'a> Parser<'a> {
                     self.pos += 1;
                     self.word(w)
                 }
-                Tok::Ellipsis | Tok::Name(_) => return Err(self.err("misplaced '...' or name")),
+                Tok::Ellipsis | Tok::EllipsisToken | Tok::Name(_) => {
+                    return Err(self.err("misplaced '...' or name"))
+                }
             };
             if self.toks.get(self.pos) == Some(&Tok::Ellipsis) {
                 self.pos += 1;
                 arg.multiple = true;
+            } else if self.toks.get(self.pos) == Some(&Tok::EllipsisToken) {
+                self.pos += 1;
+                arg.multiple = true;
+                arg.multiple_token = true;
             }
             items.push(arg);
         }
@@ -255,7 +279,14 @@ impl<'a> Parser<'a> {
             Some((w, v)) => (w, Some(v.to_string())),
             None => (w, None),
         };
+        let (w, spec_index) = match w.split_once('@') {
+            Some((w, n)) => (w, n.parse().ok()),
+            None => (w, None),
+        };
         let mut arg = self.plain_word(w);
+        if spec_index.is_some() {
+            arg.key_spec_index = spec_index;
+        }
         arg.deprecated_since = deprecated;
         arg.since = since;
         arg

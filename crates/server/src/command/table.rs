@@ -4,7 +4,7 @@
 //! the same); summaries and complexities are in our words. Adding a command means adding a line
 //! here and its handler: dispatch, arity errors, `COMMAND`, `COMMAND DOCS` and (later) ACL follow.
 
-use crate::cmd::{connection as conn, introspect, keys, server, strings};
+use crate::cmd::{connection as conn, introspect, keys, server, sort, strings};
 use crate::command::spec::{Acl, CommandSpec as C, Flags, Group, KeySpec as K};
 
 mod hashes;
@@ -67,10 +67,65 @@ const MULTI_SHARD_SUM: &[&str] = &["request_policy:multi_shard", "response_polic
 const ND: &[&str] = &["nondeterministic_output"];
 
 const O1: &str = "O(1)";
+
+const SORT_TYPES: Acl = Acl::SET
+    .with(Acl::SORTEDSET)
+    .with(Acl::LIST)
+    .with(Acl::SLOW)
+    .with(Acl::DANGEROUS);
+const SORT_COMPLEXITY: &str = "O(N+M*log(M)) where N is the number of elements to sort and M the \
+     number returned; O(N) when nothing is sorted.";
+const SORT_SYNTAX: &str = "key [BY pattern:pattern@1] [LIMIT offset count]{offset_count} \
+     [GET pattern:pattern@1].... [ASC | DESC]{order} [ALPHA]{sorting} [STORE destination@2]";
+const SORT_RO_SYNTAX: &str = "key [BY pattern:pattern@1] [LIMIT offset count]{offset_count} \
+     [GET pattern:pattern@1].... [ASC | DESC]{order} [ALPHA]{sorting}";
+/// SORT's BY/GET key spec; the notes are Redis' (`COMMAND INFO` shows them).
+const SORT_BY_GET: K = K::unknown(RO_AC).note(
+    "For the optional BY/GET keyword. It is marked 'unknown' because the key names derive from \
+     the content of the key we sort",
+);
+const SORT_RO_KEYS: &[K] = &[K::one(1, RO_AC), SORT_BY_GET];
+const SORT_KEYS: &[K] = &[
+    K::one(1, RO_AC),
+    SORT_BY_GET,
+    K::unknown(OW_UP).note(
+        "For the optional STORE keyword. It is marked 'unknown' because the keyword can appear \
+         anywhere in the argument array",
+    ),
+];
 const EXPIRE_SYNTAX: &str = "key seconds [NX | XX | GT | LT]{condition}^7.0.0";
 
 /// Connection, server, generic (keyspace) and string commands.
 pub static COMMANDS: &[C] = &[
+    // ---- sorting ----
+    C::new(
+        "sort",
+        -2,
+        DW.with(Flags::MOVABLEKEYS),
+        A_W.with(SORT_TYPES),
+        Group::Generic,
+        "1.0.0",
+        SORT_COMPLEXITY,
+        "Sorts the elements of a list, set or sorted set, optionally storing the result.",
+        SORT_SYNTAX,
+        Some(sort::sort),
+    )
+    .keys(SORT_KEYS)
+    .getkeys(sort::sort_keys),
+    C::new(
+        "sort_ro",
+        -2,
+        R.with(Flags::MOVABLEKEYS),
+        A_R.with(SORT_TYPES),
+        Group::Generic,
+        "7.0.0",
+        SORT_COMPLEXITY,
+        "Sorts the elements of a list, set or sorted set (read-only SORT, without STORE).",
+        SORT_RO_SYNTAX,
+        Some(sort::sort_ro),
+    )
+    .keys(SORT_RO_KEYS)
+    .getkeys(sort::sort_keys),
     // ---- connection ----
     C::new(
         "ping",
