@@ -32,6 +32,7 @@ bench:
 ## redis-benchmark against Ferrodis and the reference redis-server in one run; writes BENCHMARKS.md.
 bench-compare: release
 	$(CARGO) run --release -p ferrodis-benches --bin bench-compare -- --write BENCHMARKS.md
+	$(CARGO) run --release -p ferrodis-benches --bin bench-memory -- --write BENCHMARKS.md
 
 ## Run the fuzz targets for a fixed number of iterations (needs cargo-fuzz and nightly).
 fuzz:

@@ -9,16 +9,13 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::path::PathBuf;
+use std::process::Command;
 
 use clap::Parser;
+use ferrodis_benches::{cpu_model, free_port, redis_version, start, write_section};
 
-const BEGIN: &str = "<!-- bench-compare:begin -->";
-const END: &str = "<!-- bench-compare:end -->";
+const SECTION: &str = "bench-compare";
 
 #[derive(Parser, Debug)]
 #[command(about = "redis-benchmark: Ferrodis vs the reference redis-server, same run")]
@@ -30,10 +27,14 @@ struct Args {
     #[arg(long, default_value = "redis-server")]
     redis: String,
     /// Tests passed to redis-benchmark -t.
-    #[arg(long, default_value = "ping,set,get,incr,mset")]
+    #[arg(
+        long,
+        default_value = "ping,set,get,incr,mset,lpush,rpush,lpop,rpop,sadd,hset,spop,zadd,zpopmin,\
+                         lrange_100,lrange_600"
+    )]
     tests: String,
     /// Requests per test (-n), the same for both servers.
-    #[arg(long, default_value_t = 300_000)]
+    #[arg(long, default_value_t = 200_000)]
     requests: u64,
     /// Parallel clients (-c).
     #[arg(long, default_value_t = 50)]
@@ -42,63 +43,11 @@ struct Args {
     #[arg(long, default_value = "1,16")]
     pipelines: String,
     /// Rounds; the median is reported.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 3)]
     rounds: u32,
     /// Markdown file whose bench-compare section is replaced with the results.
     #[arg(long)]
     write: Option<PathBuf>,
-}
-
-/// A server process killed on drop.
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> std::io::Result<u16> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
-}
-
-fn wait_ready(port: u16) -> Result<(), String> {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline {
-        if let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) {
-            let _ = s.set_read_timeout(Some(Duration::from_secs(1)));
-            if s.write_all(b"PING\r\n").is_ok() {
-                let mut buf = [0u8; 7];
-                if s.read_exact(&mut buf).is_ok() && &buf == b"+PONG\r\n" {
-                    return Ok(());
-                }
-            }
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Err(format!("server on port {port} did not answer PING"))
-}
-
-fn start(bin: &str, port: u16, dir: &Path) -> Result<Proc, String> {
-    let child = Command::new(bin)
-        .args(["--port", &port.to_string()])
-        .args(["--bind", "127.0.0.1"])
-        .args(["--save", ""])
-        .args(["--appendonly", "no"])
-        .args(["--protected-mode", "no"])
-        .args(["--dir", &dir.display().to_string()])
-        .args([
-            "--logfile",
-            &dir.join(format!("{port}.log")).display().to_string(),
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|e| format!("starting {bin}: {e}"))?;
-    let p = Proc(child);
-    wait_ready(port)?;
-    Ok(p)
 }
 
 /// Runs redis-benchmark and returns requests/s per test name.
@@ -134,26 +83,6 @@ fn bench(port: u16, a: &Args, pipeline: u32) -> Result<BTreeMap<String, f64>, St
 fn median(v: &mut [f64]) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
     v[v.len() / 2]
-}
-
-fn cpu_model() -> String {
-    std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split(':').nth(1))
-                .map(|m| m.trim().to_string())
-        })
-        .unwrap_or_else(|| "unknown CPU".into())
-}
-
-fn redis_version(bin: &str) -> String {
-    Command::new(bin)
-        .arg("--version")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .unwrap_or_default()
 }
 
 fn run(a: &Args) -> Result<String, String> {
@@ -228,23 +157,13 @@ fn run(a: &Args) -> Result<String, String> {
     Ok(md)
 }
 
-fn write_section(path: &Path, section: &str) -> std::io::Result<()> {
-    let old = std::fs::read_to_string(path).unwrap_or_default();
-    let block = format!("{BEGIN}\n{section}{END}");
-    let new = match (old.find(BEGIN), old.find(END)) {
-        (Some(b), Some(e)) if e > b => format!("{}{}{}", &old[..b], block, &old[e + END.len()..]),
-        _ => format!("{old}\n{block}\n"),
-    };
-    std::fs::write(path, new)
-}
-
 fn main() -> std::process::ExitCode {
     let args = Args::parse();
     match run(&args) {
         Ok(md) => {
             println!("{md}");
             if let Some(path) = &args.write {
-                if let Err(e) = write_section(path, &md) {
+                if let Err(e) = write_section(path, SECTION, &md) {
                     eprintln!("writing {}: {e}", path.display());
                     return std::process::ExitCode::from(1);
                 }

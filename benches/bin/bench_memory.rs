@@ -1,0 +1,204 @@
+//! `bench-memory`: the memory a data set costs in Ferrodis and in the reference `redis-server`,
+//! measured in the same run, written as a table into BENCHMARKS.md (`bench-memory` section).
+//!
+//! For each data set both servers are started fresh (so RSS growth is the data set's, not an
+//! earlier one's), `INFO memory` is read, the data is loaded with pipelined commands over TCP,
+//! and `INFO memory` is read again: the table reports the growth of `used_memory` and of
+//! `used_memory_rss`, and Ferrodis/Redis ratios (below 1 = Ferrodis uses less).
+//!
+//! Data sets (issue #3): for each of list, hash, set and sorted set, `--keys` keys of 10 small
+//! elements each, and one key of `--elements` elements.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use clap::Parser;
+use ferrodis_benches::{encode_command, free_port, start, write_section, Conn};
+
+const SECTION: &str = "bench-memory";
+
+#[derive(Parser, Debug)]
+#[command(about = "Memory per data set: Ferrodis vs the reference redis-server, same run")]
+struct Args {
+    /// Path of the ferrodis-server binary.
+    #[arg(long, default_value = "target/release/ferrodis-server")]
+    ferrodis: PathBuf,
+    /// Path of the reference redis-server binary.
+    #[arg(long, default_value = "redis-server")]
+    redis: String,
+    /// Keys in the "many small aggregates" data sets.
+    #[arg(long, default_value_t = 1_000_000)]
+    keys: usize,
+    /// Elements in the "one big aggregate" data sets.
+    #[arg(long, default_value_t = 1_000_000)]
+    elements: usize,
+    /// Markdown file whose bench-memory section is replaced with the results.
+    #[arg(long)]
+    write: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Kind {
+    List,
+    Hash,
+    Set,
+    ZSet,
+}
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Kind::List => "list",
+            Kind::Hash => "hash",
+            Kind::Set => "set",
+            Kind::ZSet => "zset",
+        }
+    }
+
+    /// One write command adding elements `from..to` to `key`.
+    fn command(self, out: &mut Vec<u8>, key: &[u8], from: usize, to: usize) {
+        let mut owned: Vec<Vec<u8>> = Vec::new();
+        let cmd: &[u8] = match self {
+            Kind::List => b"RPUSH",
+            Kind::Hash => b"HSET",
+            Kind::Set => b"SADD",
+            Kind::ZSet => b"ZADD",
+        };
+        for i in from..to {
+            match self {
+                Kind::List | Kind::Set => owned.push(format!("element-{i}").into_bytes()),
+                Kind::Hash => {
+                    owned.push(format!("field-{i}").into_bytes());
+                    owned.push(format!("value-{i}").into_bytes());
+                }
+                Kind::ZSet => {
+                    owned.push(i.to_string().into_bytes());
+                    owned.push(format!("element-{i}").into_bytes());
+                }
+            }
+        }
+        let mut args: Vec<&[u8]> = vec![cmd, key];
+        args.extend(owned.iter().map(|v| v.as_slice()));
+        encode_command(out, &args);
+    }
+}
+
+/// Growth of (used_memory, used_memory_rss) in bytes after loading one data set.
+fn measure(bin: &str, kind: Kind, keys: usize, per_key: usize) -> Result<(u64, u64), String> {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let port = free_port().map_err(|e| e.to_string())?;
+    let _server = start(bin, port, dir.path())?;
+    let mut conn = Conn::connect(port).map_err(|e| e.to_string())?;
+    let used0 = conn.info_memory("used_memory")?;
+    let rss0 = conn.info_memory("used_memory_rss")?;
+    const BATCH_COMMANDS: usize = 1000;
+    const ELEMENTS_PER_COMMAND: usize = 1000;
+    let mut buf = Vec::new();
+    let mut pending = 0;
+    for k in 0..keys {
+        let key = if keys == 1 {
+            format!("big:{}", kind.name())
+        } else {
+            format!("{}:{k}", kind.name())
+        };
+        let mut from = 0;
+        while from < per_key {
+            let to = (from + ELEMENTS_PER_COMMAND).min(per_key);
+            kind.command(&mut buf, key.as_bytes(), from, to);
+            pending += 1;
+            from = to;
+            if pending == BATCH_COMMANDS {
+                conn.pipeline(&buf, pending)?;
+                buf.clear();
+                pending = 0;
+            }
+        }
+    }
+    if pending > 0 {
+        conn.pipeline(&buf, pending)?;
+    }
+    // Let background work (lazy frees, allocator) settle before reading.
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let used1 = conn.info_memory("used_memory")?;
+    let rss1 = conn.info_memory("used_memory_rss")?;
+    Ok((used1.saturating_sub(used0), rss1.saturating_sub(rss0)))
+}
+
+fn mb(b: u64) -> String {
+    format!("{:.1}", b as f64 / (1024.0 * 1024.0))
+}
+
+fn ratio(a: u64, b: u64) -> String {
+    if b == 0 {
+        "-".into()
+    } else {
+        format!("{:.2}", a as f64 / b as f64)
+    }
+}
+
+fn run(a: &Args) -> Result<String, String> {
+    let ferrodis = a.ferrodis.display().to_string();
+    let mut md = String::new();
+    let _ = writeln!(md, "## Memory: aggregates, Ferrodis vs Redis\n");
+    let _ = writeln!(
+        md,
+        "Growth of `used_memory` and `used_memory_rss` (MiB) after loading each data set into \
+         a fresh server; elements are `element-N` (hash: `field-N` → `value-N`, zset score N). \
+         Both servers measured in the same run. Until issue #5 brings allocator-level \
+         accounting, Ferrodis reports RSS as `used_memory`, so compare the RSS columns.\n"
+    );
+    let _ = writeln!(
+        md,
+        "Command: `bench-memory --keys {} --elements {}` — produced by `make bench-compare`.\n",
+        a.keys, a.elements
+    );
+    let _ = writeln!(
+        md,
+        "| data set | Ferrodis used_memory | Redis used_memory | ratio | Ferrodis RSS | Redis RSS | ratio |"
+    );
+    let _ = writeln!(md, "|---|---:|---:|---:|---:|---:|---:|");
+    let shapes = [(a.keys, 10usize), (1, a.elements)];
+    for (keys, per_key) in shapes {
+        for kind in [Kind::List, Kind::Hash, Kind::Set, Kind::ZSet] {
+            eprintln!("{} x {keys} keys x {per_key} elements", kind.name());
+            let (fu, fr) = measure(&ferrodis, kind, keys, per_key)?;
+            let (ru, rr) = measure(&a.redis, kind, keys, per_key)?;
+            let label = if keys == 1 {
+                format!("{}: 1 key × {per_key} elements", kind.name())
+            } else {
+                format!("{}: {keys} keys × {per_key} elements", kind.name())
+            };
+            let _ = writeln!(
+                md,
+                "| {label} | {} | {} | {} | {} | {} | {} |",
+                mb(fu),
+                mb(ru),
+                ratio(fu, ru),
+                mb(fr),
+                mb(rr),
+                ratio(fr, rr)
+            );
+        }
+    }
+    Ok(md)
+}
+
+fn main() -> std::process::ExitCode {
+    let args = Args::parse();
+    match run(&args) {
+        Ok(md) => {
+            println!("{md}");
+            if let Some(path) = &args.write {
+                if let Err(e) = write_section(path, SECTION, &md) {
+                    eprintln!("writing {}: {e}", path.display());
+                    return std::process::ExitCode::from(1);
+                }
+            }
+            std::process::ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("bench-memory: {e}");
+            std::process::ExitCode::from(1)
+        }
+    }
+}
