@@ -86,6 +86,9 @@ pub enum KeyspaceError {
     /// command table); reported instead of risking a lock-order deadlock.
     #[error("ERR internal error: key not covered by the command's key specification")]
     KeyNotLocked,
+    /// An invariant of the keyspace did not hold (a bug); reported rather than panicking.
+    #[error("ERR internal error: {0}")]
+    Internal(&'static str),
 }
 
 /// The data store: `databases` numbered dbs spread over [`SHARD_COUNT`] mutex-protected shards.
@@ -359,6 +362,16 @@ pub struct Guard<'a> {
     no_touch: bool,
     expired: Vec<(usize, Bytes)>,
     hashes: HashCache,
+    /// Tables emptied by a synchronous FLUSHDB/FLUSHALL, freed when the guard drops, after its
+    /// locks are released: the flushing client waits for the free, other clients do not.
+    garbage: Vec<Table>,
+}
+
+impl Drop for Guard<'_> {
+    fn drop(&mut self) {
+        self.held.clear();
+        drop(std::mem::take(&mut self.garbage));
+    }
 }
 
 impl<'a> Guard<'a> {
@@ -371,6 +384,7 @@ impl<'a> Guard<'a> {
             no_touch: false,
             expired: Vec::new(),
             hashes: HashCache::new(),
+            garbage: Vec::new(),
         }
     }
 
@@ -504,6 +518,35 @@ impl<'a> Guard<'a> {
             return Ok(Some(e));
         }
         Ok(None)
+    }
+
+    /// Write lookup that creates the key with `make()` (no expire) when it is missing, as
+    /// the aggregate write commands do (LPUSH, HSET, SADD, ZADD ...). Returns the entry and
+    /// whether it was created. Touches the key.
+    pub fn lookup_write_or_add(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        make: impl FnOnce() -> Value,
+    ) -> Result<(&mut Entry, bool), KeyspaceError> {
+        let lru = self.now.lru;
+        let touch = !self.no_touch;
+        let hasher = &self.ks.hasher;
+        let (shard, hash) = self.locate(db, key)?;
+        let table = &mut shard.dbs[db];
+        let created = table.get(hash, key).is_none();
+        if created {
+            table.insert_new(hasher, hash, Bytes::copy_from_slice(key), Entry::new(make(), lru));
+        }
+        match table.get_mut(hash, key) {
+            Some(e) => {
+                if touch && !created {
+                    e.touch(lru);
+                }
+                Ok((e, created))
+            }
+            None => Err(KeyspaceError::Internal("key vanished after insert")),
+        }
     }
 
     /// Writes `value` at `key` (Redis `setKey`): creates or replaces; the expire is kept only
@@ -643,11 +686,11 @@ impl<'a> Guard<'a> {
         Ok(())
     }
 
-    fn free_tables(&self, tables: Vec<Table>, lazy: bool) {
+    fn free_tables(&mut self, tables: Vec<Table>, lazy: bool) {
         if lazy {
             self.ks.lazyfree.free_tables(tables);
         } else {
-            drop(tables);
+            self.garbage.extend(tables);
         }
     }
 

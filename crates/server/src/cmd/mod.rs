@@ -61,15 +61,12 @@ macro_rules! typed_access {
             make: impl FnOnce() -> $ty,
         ) -> Result<&'a mut $ty, CommandError> {
             let db = ctx.db();
-            if ctx.ks.lookup_write(db, key)?.is_none() {
-                ctx.ks.add(db, key, Value::$variant(Box::new(make())), None)?;
-            }
-            match ctx.ks.lookup_write(db, key)? {
-                Some(e) => match &mut e.value {
-                    Value::$variant(v) => Ok(v),
-                    _ => Err(CommandError::WrongType),
-                },
-                None => Err(CommandError::msg("ERR internal error: key vanished")),
+            let (e, _) = ctx
+                .ks
+                .lookup_write_or_add(db, key, || Value::$variant(Box::new(make())))?;
+            match &mut e.value {
+                Value::$variant(v) => Ok(v),
+                _ => Err(CommandError::WrongType),
             }
         }
     };
