@@ -1,1 +1,0 @@
-//! The sets command handlers (being written).
