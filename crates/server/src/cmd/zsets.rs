@@ -1,1 +1,0 @@
-//! The zsets command handlers (being written).
