@@ -233,6 +233,17 @@ fn limits(limit: Option<(i64, i64)>, n: i64) -> (i64, i64) {
 fn load(ctx: &mut Ctx, key: &[u8]) -> Result<(Kind, Vec<Bytes>), CommandError> {
     let db = ctx.db();
     let mut out = Vec::new();
+    // Redis converts a listpack sorted set to a skiplist when it sorts it ("destructively
+    // convert encoded sorted sets for SORT"); OBJECT ENCODING shows it, so do the same.
+    if let Some(e) = ctx.ks.peek(db, key)? {
+        if matches!(&e.value, Value::ZSet(z) if z.encoding_name() == "listpack") {
+            if let Some(e) = ctx.ks.lookup_write(db, key)? {
+                if let Value::ZSet(z) = &mut e.value {
+                    z.convert_to_skiplist();
+                }
+            }
+        }
+    }
     let kind = match ctx.ks.lookup_read(db, key)?.map(|e| &e.value) {
         None => Kind::List,
         Some(Value::List(l)) => {
