@@ -22,6 +22,7 @@ use ferrodis_resp::Frame;
 
 use crate::cmd::list_or_create;
 use crate::command::args::{eq_ic, parse_i64};
+use crate::command::strtod::strtod;
 use crate::command::{Ctx, KeyPositions};
 use crate::error::{CommandError, Reply};
 
@@ -292,64 +293,13 @@ fn weigh(ctx: &mut Ctx, opts: &SortArgs, items: &mut [Item]) -> Result<bool, Com
     Ok(ok)
 }
 
-/// C `strtod` as SORT uses it: leading whitespace, the whole rest must parse, no NaN, no
-/// overflow or underflow (ERANGE); the empty string is 0.
+/// C `strtod` as SORT uses it: leading white space allowed, the rest must be consumed (up to a
+/// NUL byte), no NaN, no overflow or underflow (ERANGE); the empty string is 0.
 fn parse_weight(b: &[u8]) -> Option<f64> {
-    let t = std::str::from_utf8(b).ok()?.trim_start();
-    if t.is_empty() {
-        return Some(0.0);
-    }
-    let v: f64 = match t.parse() {
-        Ok(v) => v,
-        Err(_) => parse_hex_float(t)?,
-    };
-    if v.is_nan() {
-        return None;
-    }
-    let lower = t.to_ascii_lowercase();
-    let literal_inf = lower.trim_start_matches(['+', '-']).starts_with("inf");
-    if v.is_infinite() && !literal_inf {
-        return None;
-    }
-    if v == 0.0 {
-        let mantissa = lower.split('e').next().unwrap_or("");
-        if mantissa.bytes().any(|c| (b'1'..=b'9').contains(&c)) {
-            return None;
-        }
-    }
-    Some(v)
-}
-
-/// strtod's hexadecimal form: `[+-]0x` hex digits, an optional `.` fraction and an optional
-/// binary exponent `p[+-]N`.
-fn parse_hex_float(t: &str) -> Option<f64> {
-    let (neg, rest) = match t.as_bytes().first() {
-        Some(b'-') => (true, &t[1..]),
-        Some(b'+') => (false, &t[1..]),
-        _ => (false, t),
-    };
-    let rest = rest
-        .strip_prefix("0x")
-        .or_else(|| rest.strip_prefix("0X"))?;
-    let (mant, exp) = match rest.find(['p', 'P']) {
-        Some(i) => (&rest[..i], rest[i + 1..].parse::<i32>().ok()?),
-        None => (rest, 0),
-    };
-    let (int, frac) = mant.split_once('.').unwrap_or((mant, ""));
-    if int.is_empty() && frac.is_empty() {
-        return None;
-    }
-    let mut v = 0f64;
-    for c in int.chars() {
-        v = v * 16.0 + f64::from(c.to_digit(16)?);
-    }
-    let mut scale = 1.0 / 16.0;
-    for c in frac.chars() {
-        v += f64::from(c.to_digit(16)?) * scale;
-        scale /= 16.0;
-    }
-    let v = v * 2f64.powi(exp);
-    Some(if neg { -v } else { v })
+    let r = strtod(b);
+    let rest = &b[r.used..];
+    let whole = rest.first().is_none_or(|&c| c == 0);
+    (whole && !r.value.is_nan() && !r.out_of_range).then_some(r.value)
 }
 
 fn sort_items(items: &mut [Item], opts: &SortArgs) {

@@ -83,19 +83,7 @@ pub fn eq_ic(arg: &[u8], keyword: &str) -> bool {
 /// Parses a float argument like Redis' `getDoubleFromObject` (`strtod` on the whole string, no
 /// leading space, no NaN): `ERR value is not a valid float` otherwise.
 pub fn parse_f64(b: &[u8]) -> Result<f64, CommandError> {
-    let s = std::str::from_utf8(b).map_err(|_| CommandError::NotFloat)?;
-    if s.is_empty() || s.starts_with(|c: char| c.is_ascii_whitespace()) {
-        return Err(CommandError::NotFloat);
-    }
-    let v: f64 = match s.to_ascii_lowercase().as_str() {
-        "inf" | "+inf" | "infinity" | "+infinity" => f64::INFINITY,
-        "-inf" | "-infinity" => f64::NEG_INFINITY,
-        _ => s.parse().map_err(|_| CommandError::NotFloat)?,
-    };
-    if v.is_nan() {
-        return Err(CommandError::NotFloat);
-    }
-    Ok(v)
+    crate::command::strtod::string2d(b).ok_or(CommandError::NotFloat)
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ pub mod args;
 pub mod dispatch;
 pub mod docs;
 pub mod spec;
+pub mod strtod;
 pub mod table;
 
 use bytes::Bytes;
