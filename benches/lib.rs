@@ -89,7 +89,10 @@ pub fn redis_version(bin: &str) -> String {
 /// Replaces the text between `<!-- NAME:begin -->` and `<!-- NAME:end -->` in `path` with
 /// `section` (appending the block when the markers are missing).
 pub fn write_section(path: &Path, name: &str, section: &str) -> std::io::Result<()> {
-    let (begin, end) = (format!("<!-- {name}:begin -->"), format!("<!-- {name}:end -->"));
+    let (begin, end) = (
+        format!("<!-- {name}:begin -->"),
+        format!("<!-- {name}:end -->"),
+    );
     let old = std::fs::read_to_string(path).unwrap_or_default();
     let block = format!("{begin}\n{section}{end}");
     let new = match (old.find(&begin), old.find(&end)) {
@@ -98,7 +101,6 @@ pub fn write_section(path: &Path, name: &str, section: &str) -> std::io::Result<
     };
     std::fs::write(path, new)
 }
-
 
 /// A blocking RESP connection for loading data and reading replies.
 pub struct Conn {

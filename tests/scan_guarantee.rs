@@ -230,7 +230,8 @@ async fn small_collections_scan_in_one_call() {
     cmd(&mut conn, &words("HSET hs a 1 b 2")).await;
     cmd(&mut conn, &words("ZADD zs 1 a 2 b")).await;
     for (command, key, want) in [("SSCAN", "si", 3), ("HSCAN", "hs", 4), ("ZSCAN", "zs", 4)] {
-        let Value::Array(reply) = cmd(&mut conn, &words(&format!("{command} {key} 0 COUNT 1"))).await
+        let Value::Array(reply) =
+            cmd(&mut conn, &words(&format!("{command} {key} 0 COUNT 1"))).await
         else {
             panic!("{command}: not an array");
         };

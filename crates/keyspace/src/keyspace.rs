@@ -536,7 +536,12 @@ impl<'a> Guard<'a> {
         let table = &mut shard.dbs[db];
         let created = table.get(hash, key).is_none();
         if created {
-            table.insert_new(hasher, hash, Bytes::copy_from_slice(key), Entry::new(make(), lru));
+            table.insert_new(
+                hasher,
+                hash,
+                Bytes::copy_from_slice(key),
+                Entry::new(make(), lru),
+            );
         }
         match table.get_mut(hash, key) {
             Some(e) => {

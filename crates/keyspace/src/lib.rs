@@ -74,16 +74,16 @@ pub mod zset;
 
 pub use bytes::Bytes;
 pub use clock::Now;
-pub use keyspace::{
-    DbInfo, ExpireCycleStats, Guard, Keyspace, KeyspaceError, SetCondition, SetOutcome, ShardStats,
-    SHARD_COUNT,
-};
-pub use table::Entry;
 pub use dict::Dict;
 pub use elem::Elem;
 pub use encoding::EncodingLimits;
 pub use hash::Hash;
+pub use keyspace::{
+    DbInfo, ExpireCycleStats, Guard, Keyspace, KeyspaceError, SetCondition, SetOutcome, ShardStats,
+    SHARD_COUNT,
+};
 pub use list::List;
 pub use set::Set;
+pub use table::Entry;
 pub use value::{StrValue, Value};
 pub use zset::ZSet;

@@ -168,6 +168,10 @@ impl List {
                 }
             }
             _ => {
+                if self.nodes.is_empty() {
+                    // Most lists are one node: no room for four (VecDeque's first growth).
+                    self.nodes.reserve_exact(1);
+                }
                 match end {
                     End::Head => self.nodes.push_front(Node::with(v)),
                     End::Tail => self.nodes.push_back(Node::with(v)),

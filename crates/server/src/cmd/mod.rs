@@ -25,7 +25,7 @@ use crate::error::CommandError;
 macro_rules! typed_access {
     ($variant:ident, $ty:ty, $read:ident, $write:ident, $create:ident, $name:literal) => {
         #[doc = concat!("Looks `key` up for reading (`lookupKeyRead`): the ", $name,
-            ", `None` when missing, `WRONGTYPE` when the key holds another type.")]
+                    ", `None` when missing, `WRONGTYPE` when the key holds another type.")]
         pub fn $read<'a>(ctx: &'a mut Ctx, key: &[u8]) -> Result<Option<&'a $ty>, CommandError> {
             let db = ctx.db();
             match ctx.ks.lookup_read(db, key)? {
@@ -38,7 +38,7 @@ macro_rules! typed_access {
         }
 
         #[doc = concat!("Looks `key` up for writing (`lookupKeyWrite`): the ", $name,
-            ", `None` when missing, `WRONGTYPE` when the key holds another type.")]
+                    ", `None` when missing, `WRONGTYPE` when the key holds another type.")]
         pub fn $write<'a>(
             ctx: &'a mut Ctx,
             key: &[u8],
@@ -54,7 +54,7 @@ macro_rules! typed_access {
         }
 
         #[doc = concat!("The ", $name, " at `key` for writing, created with `make` when the key ",
-            "is missing; `WRONGTYPE` when it holds another type.")]
+                    "is missing; `WRONGTYPE` when it holds another type.")]
         pub fn $create<'a>(
             ctx: &'a mut Ctx,
             key: &[u8],
@@ -75,7 +75,14 @@ macro_rules! typed_access {
 typed_access!(List, List, read_list, write_list, list_or_create, "list");
 typed_access!(Hash, Hash, read_hash, write_hash, hash_or_create, "hash");
 typed_access!(Set, Set, read_set, write_set, set_or_create, "set");
-typed_access!(ZSet, ZSet, read_zset, write_zset, zset_or_create, "sorted set");
+typed_access!(
+    ZSet,
+    ZSet,
+    read_zset,
+    write_zset,
+    zset_or_create,
+    "sorted set"
+);
 
 /// Deletes `key` when `empty` (an aggregate left with no elements is removed, as Redis does
 /// after LPOP, HDEL, SREM, ZREM ...). Returns whether it was deleted.

@@ -214,11 +214,7 @@ fn limits(limit: Option<(i64, i64)>, n: i64) -> (i64, i64) {
     let (ls, lc) = limit.unwrap_or((0, -1));
     let mut start = ls.max(0).min(n);
     let count = lc.max(-1).min(n);
-    let mut end = if count < 0 {
-        n - 1
-    } else {
-        start + count - 1
-    };
+    let mut end = if count < 0 { n - 1 } else { start + count - 1 };
     if start >= n {
         start = n - 1;
         end = n - 2;
@@ -356,11 +352,13 @@ fn lookup_by_pattern(
     key.extend_from_slice(elem);
     key.extend_from_slice(postfix);
     let db = ctx.db();
-    Ok(match (ctx.ks.lookup_read(db, &key)?.map(|e| &e.value), field) {
-        (Some(Value::String(s)), None) => Some(s.to_bytes()),
-        (Some(Value::Hash(h)), Some(f)) => h.get(f),
-        _ => None,
-    })
+    Ok(
+        match (ctx.ks.lookup_read(db, &key)?.map(|e| &e.value), field) {
+            (Some(Value::String(s)), None) => Some(s.to_bytes()),
+            (Some(Value::Hash(h)), Some(f)) => h.get(f),
+            _ => None,
+        },
+    )
 }
 
 /// STORE: the result replaces `dst` as a list (missing GET values stored as empty strings), or

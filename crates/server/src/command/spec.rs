@@ -243,7 +243,11 @@ impl KeySpec {
                 } else {
                     (argc as i64 + i64::from(self.lastkey)).max(0) as usize
                 };
-                (self.begin, last.min(argc.saturating_sub(1)), self.step.max(1))
+                (
+                    self.begin,
+                    last.min(argc.saturating_sub(1)),
+                    self.step.max(1),
+                )
             }
             FindKeys::Keynum {
                 keynumidx,
@@ -258,7 +262,11 @@ impl KeySpec {
                 let step = self.step.max(1);
                 match n {
                     0 => (1, 0, 1),
-                    n => (first, first.saturating_add((n - 1).saturating_mul(step)), step),
+                    n => (
+                        first,
+                        first.saturating_add((n - 1).saturating_mul(step)),
+                        step,
+                    ),
                 }
             }
             FindKeys::Unknown => (1, 0, 1),
