@@ -451,7 +451,7 @@ impl<'a> Guard<'a> {
             if let Some((k, entry)) = table.remove(&ks.hasher, hash, key) {
                 shard.stats.expired_keys += 1;
                 ks.lazyfree.free_value(entry.value);
-                self.expired.push((db, k));
+                self.expired.push((db, k.to_bytes()));
             }
         }
         Ok((self.shard_mut(idx)?, hash))
@@ -536,12 +536,7 @@ impl<'a> Guard<'a> {
         let table = &mut shard.dbs[db];
         let created = table.get(hash, key).is_none();
         if created {
-            table.insert_new(
-                hasher,
-                hash,
-                Bytes::copy_from_slice(key),
-                Entry::new(make(), lru),
-            );
+            table.insert_new(hasher, hash, key, Entry::new(make(), lru));
         }
         match table.get_mut(hash, key) {
             Some(e) => {
@@ -577,12 +572,7 @@ impl<'a> Guard<'a> {
             self.ks.lazyfree.free_value(old);
             Ok(SetOutcome::Replaced)
         } else {
-            table.insert_new(
-                hasher,
-                hash,
-                Bytes::copy_from_slice(key),
-                Entry::new(value, lru),
-            );
+            table.insert_new(hasher, hash, key, Entry::new(value, lru));
             Ok(SetOutcome::Added)
         }
     }
@@ -603,12 +593,7 @@ impl<'a> Guard<'a> {
         if table.get(hash, key).is_some() {
             return Ok(false);
         }
-        table.insert_new(
-            hasher,
-            hash,
-            Bytes::copy_from_slice(key),
-            Entry::new(value, lru),
-        );
+        table.insert_new(hasher, hash, key, Entry::new(value, lru));
         if expire_ms.is_some() {
             table.set_expire(hasher, hash, key, expire_ms);
         }
@@ -718,7 +703,7 @@ impl<'a> Guard<'a> {
         db: usize,
         cursor: u64,
         count: usize,
-        mut f: impl FnMut(&Bytes, &Entry),
+        mut f: impl FnMut(&[u8], &Entry),
     ) -> Result<u64, KeyspaceError> {
         self.check_db(db)?;
         let mut shard_idx = (cursor & (SHARD_COUNT as u64 - 1)) as usize;
@@ -735,7 +720,7 @@ impl<'a> Guard<'a> {
             let visited = !table.is_empty();
             bucket = table.scan(bucket, |k, e| {
                 if e.expire_ms().is_some_and(|t| t <= now_ms) {
-                    stale.push(k.clone());
+                    stale.push(Bytes::copy_from_slice(k));
                 } else {
                     emitted += 1;
                     f(k, e);
@@ -772,7 +757,7 @@ impl<'a> Guard<'a> {
                     continue;
                 }
                 if pattern.is_none_or(|p| glob_match(p, k, false)) {
-                    out.push(k.clone());
+                    out.push(Bytes::copy_from_slice(k));
                 }
             }
         }
@@ -786,7 +771,9 @@ impl<'a> Guard<'a> {
         // answers; expired keys met on the way are deleted as Redis does.
         for _ in 0..(SHARD_COUNT * 2) {
             let idx = fastrand::usize(..SHARD_COUNT);
-            let key = self.shard_mut(idx)?.dbs[db].random_key().cloned();
+            let key = self.shard_mut(idx)?.dbs[db]
+                .random_key()
+                .map(Bytes::copy_from_slice);
             if let Some(k) = key {
                 if self.peek(db, &k)?.is_some() {
                     return Ok(Some(k));
@@ -797,7 +784,9 @@ impl<'a> Guard<'a> {
         for step in 0..SHARD_COUNT {
             let idx = (start + step) % SHARD_COUNT;
             loop {
-                let key = self.shard_mut(idx)?.dbs[db].random_key().cloned();
+                let key = self.shard_mut(idx)?.dbs[db]
+                    .random_key()
+                    .map(Bytes::copy_from_slice);
                 match key {
                     Some(k) => {
                         if self.peek(db, &k)?.is_some() {
@@ -939,7 +928,9 @@ mod tests {
         let mut seen = Vec::new();
         let mut cursor = 0;
         loop {
-            cursor = g.scan(0, cursor, 10, |k, _| seen.push(k.clone())).unwrap();
+            cursor = g
+                .scan(0, cursor, 10, |k, _| seen.push(Bytes::copy_from_slice(k)))
+                .unwrap();
             if cursor == 0 {
                 break;
             }

@@ -1,7 +1,8 @@
 //! The per-shard, per-db hash table.
 //!
 //! Layout: `buckets` is a power-of-two array of singly linked chains of boxed nodes (key, entry,
-//! next). The load factor is kept between 1/10 and 1: the table doubles when it holds more keys
+//! next); the key is an [`Elem`], stored in the node itself when it is at most 22 bytes, so a
+//! typical key costs one allocation (its node). The load factor is kept between 1/10 and 1: the table doubles when it holds more keys
 //! than buckets and halves (to the next power of two above its length) when it falls under 10%
 //! fill, like Redis' dict. Because a shard holds only a slice of the keyspace, a resize rehashes a
 //! small table at once; no incremental rehashing is needed to keep latency flat.
@@ -14,6 +15,8 @@
 
 use ahash::RandomState;
 use bytes::Bytes;
+
+use crate::elem::Elem;
 
 use crate::value::Value;
 
@@ -58,7 +61,8 @@ impl Entry {
 }
 
 struct Node {
-    key: Bytes,
+    /// The key, inline when at most 22 bytes (most keys): no allocation of its own.
+    key: Elem,
     entry: Entry,
     next: Option<Box<Node>>,
 }
@@ -100,7 +104,7 @@ impl Table {
         }
         let mut cur = self.buckets[self.index(hash)].as_deref();
         while let Some(node) = cur {
-            if node.key == key {
+            if node.key.as_bytes() == key {
                 return Some(&node.entry);
             }
             cur = node.next.as_deref();
@@ -116,7 +120,7 @@ impl Table {
         let idx = self.index(hash);
         let mut cur = self.buckets[idx].as_deref_mut();
         while let Some(node) = cur {
-            if node.key == key {
+            if node.key.as_bytes() == key {
                 return Some(&mut node.entry);
             }
             cur = node.next.as_deref_mut();
@@ -125,14 +129,14 @@ impl Table {
     }
 
     /// Looks `key` up and returns the stored key too.
-    pub fn get_key_value(&self, hash: u64, key: &[u8]) -> Option<(&Bytes, &Entry)> {
+    pub fn get_key_value(&self, hash: u64, key: &[u8]) -> Option<(&[u8], &Entry)> {
         if self.buckets.is_empty() {
             return None;
         }
         let mut cur = self.buckets[self.index(hash)].as_deref();
         while let Some(node) = cur {
-            if node.key == key {
-                return Some((&node.key, &node.entry));
+            if node.key.as_bytes() == key {
+                return Some((node.key.as_bytes(), &node.entry));
             }
             cur = node.next.as_deref();
         }
@@ -141,7 +145,8 @@ impl Table {
 
     /// Inserts a key that is not present (callers check first). The entry's expire is dropped;
     /// set it with [`Table::set_expire`].
-    pub fn insert_new(&mut self, hasher: &RandomState, hash: u64, key: Bytes, mut entry: Entry) {
+    pub fn insert_new(&mut self, hasher: &RandomState, hash: u64, key: &[u8], mut entry: Entry) {
+        let key = Elem::new(key);
         if self.len >= self.buckets.len() {
             let target = (self.buckets.len() * 2).max(MIN_BUCKETS);
             self.resize(hasher, target);
@@ -154,12 +159,7 @@ impl Table {
     }
 
     /// Removes `key`, returning the stored key and entry.
-    pub fn remove(
-        &mut self,
-        hasher: &RandomState,
-        hash: u64,
-        key: &[u8],
-    ) -> Option<(Bytes, Entry)> {
+    pub fn remove(&mut self, hasher: &RandomState, hash: u64, key: &[u8]) -> Option<(Elem, Entry)> {
         let removed = self.unlink(hash, key)?;
         let Node { key, entry, .. } = *removed;
         self.len -= 1;
@@ -177,7 +177,7 @@ impl Table {
         }
         let idx = self.index(hash);
         let mut link = &mut self.buckets[idx];
-        while link.as_ref().is_some_and(|n| n.key != key) {
+        while link.as_ref().is_some_and(|n| n.key.as_bytes() != key) {
             link = &mut link.as_mut()?.next;
         }
         let mut node = link.take()?;
@@ -205,7 +205,7 @@ impl Table {
             (false, true) => {
                 entry.vol_idx = vol_len;
                 if let Some((k, _)) = self.get_key_value(hash, key) {
-                    let k = k.clone();
+                    let k = Bytes::copy_from_slice(k);
                     self.volatile.push(k);
                 }
             }
@@ -261,14 +261,14 @@ impl Table {
 
     /// Visits the keys of the bucket at `cursor` and returns the next cursor (0 when the scan is
     /// complete), with Redis' reverse-binary increment.
-    pub fn scan(&self, cursor: u64, mut f: impl FnMut(&Bytes, &Entry)) -> u64 {
+    pub fn scan(&self, cursor: u64, mut f: impl FnMut(&[u8], &Entry)) -> u64 {
         if self.buckets.is_empty() {
             return 0;
         }
         let mask = (self.buckets.len() - 1) as u64;
         let mut cur = self.buckets[(cursor & mask) as usize].as_deref();
         while let Some(node) = cur {
-            f(&node.key, &node.entry);
+            f(node.key.as_bytes(), &node.entry);
             cur = node.next.as_deref();
         }
         let mut v = cursor | !mask;
@@ -278,7 +278,7 @@ impl Table {
     }
 
     /// A random key (uniform over buckets, then over the chain), as Redis' `dictGetRandomKey`.
-    pub fn random_key(&self) -> Option<&Bytes> {
+    pub fn random_key(&self) -> Option<&[u8]> {
         if self.len == 0 {
             return None;
         }
@@ -288,7 +288,7 @@ impl Table {
             let mut chain = Vec::new();
             let mut cur = self.buckets[idx].as_deref();
             while let Some(node) = cur {
-                chain.push(&node.key);
+                chain.push(node.key.as_bytes());
                 cur = node.next.as_deref();
             }
             if !chain.is_empty() {
@@ -306,13 +306,13 @@ impl Table {
     }
 
     /// Iterates every key and entry (order unspecified).
-    pub fn iter(&self) -> impl Iterator<Item = (&Bytes, &Entry)> {
+    pub fn iter(&self) -> impl Iterator<Item = (&[u8], &Entry)> {
         self.buckets.iter().flat_map(|b| {
             let mut cur = b.as_deref();
             std::iter::from_fn(move || {
                 let node = cur?;
                 cur = node.next.as_deref();
-                Some((&node.key, &node.entry))
+                Some((node.key.as_bytes(), &node.entry))
             })
         })
     }
@@ -349,7 +349,7 @@ mod tests {
             t.insert_new(
                 &rs,
                 h(&rs, k.as_bytes()),
-                Bytes::from(k),
+                k.as_bytes(),
                 Entry::new(Value::string(&i.to_le_bytes()), 0),
             );
         }
@@ -376,12 +376,7 @@ mod tests {
         for i in 0..200u64 {
             let k = format!("k{i}");
             let hh = h(&rs, k.as_bytes());
-            t.insert_new(
-                &rs,
-                hh,
-                Bytes::from(k.clone()),
-                Entry::new(Value::string(b"v"), 0),
-            );
+            t.insert_new(&rs, hh, k.as_bytes(), Entry::new(Value::string(b"v"), 0));
             if i % 2 == 0 {
                 t.set_expire(&rs, hh, k.as_bytes(), Some(1000 + i));
                 expected.insert(k, 1000 + i);
@@ -415,7 +410,7 @@ mod tests {
         let add = |t: &mut Table, k: String| {
             let hh = h(&rs, k.as_bytes());
             if t.get(hh, k.as_bytes()).is_none() {
-                t.insert_new(&rs, hh, Bytes::from(k), Entry::new(Value::string(b"v"), 0));
+                t.insert_new(&rs, hh, k.as_bytes(), Entry::new(Value::string(b"v"), 0));
             }
         };
         for i in 0..100 {
@@ -426,7 +421,7 @@ mod tests {
         let mut step = 0;
         loop {
             cursor = t.scan(cursor, |k, _| {
-                seen.insert(k.clone());
+                seen.insert(k.to_vec());
             });
             step += 1;
             // Grow hard, then shrink, while the scan is in progress.
@@ -438,7 +433,7 @@ mod tests {
                 let tmp: Vec<Bytes> = t
                     .iter()
                     .filter(|(k, _)| k.starts_with(b"tmp"))
-                    .map(|(k, _)| k.clone())
+                    .map(|(k, _)| Bytes::copy_from_slice(k))
                     .collect();
                 for k in tmp {
                     t.remove(&rs, h(&rs, &k), &k);

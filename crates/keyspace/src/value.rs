@@ -1,7 +1,7 @@
 //! Values stored in the keyspace and their encodings.
 //!
-//! Layout: a [`Value`] is one of the Redis data types. Aggregates are boxed so that a key's entry
-//! stays small; their encodings live in their own modules ([`crate::list`], [`crate::hash`],
+//! Layout: a [`Value`] is one of the Redis data types, 40 bytes: hashes, sets and sorted sets
+//! live inline (their compact encodings are one buffer, their big ones a box), lists are boxed; their encodings live in their own modules ([`crate::list`], [`crate::hash`],
 //! [`crate::set`], [`crate::zset`]). A string is stored in one of three encodings, chosen the way Redis' `tryObjectEncoding` chooses them so that
 //! `OBJECT ENCODING` answers the same:
 //!
@@ -39,12 +39,12 @@ pub enum Value {
     String(StrValue),
     /// A list (`quicklist` of listpack nodes).
     List(Box<List>),
-    /// A hash (`listpack` or `hashtable`).
-    Hash(Box<Hash>),
-    /// A set (`intset` or `hashtable`).
-    Set(Box<Set>),
-    /// A sorted set (`listpack` or `skiplist`).
-    ZSet(Box<ZSet>),
+    /// A hash (`listpack` or `hashtable`), inline: a small hash costs its listpack only.
+    Hash(Hash),
+    /// A set (`intset` or `hashtable`), inline.
+    Set(Set),
+    /// A sorted set (`listpack` or `skiplist`), inline.
+    ZSet(ZSet),
 }
 
 impl Value {
@@ -257,6 +257,15 @@ pub fn parse_i64(b: &[u8]) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn values_stay_small() {
+        // Per-key memory: aggregates live inline (or boxed) without growing the entry.
+        assert_eq!(std::mem::size_of::<Value>(), 40);
+        assert!(std::mem::size_of::<crate::Hash>() <= 32);
+        assert!(std::mem::size_of::<crate::Set>() <= 32);
+        assert!(std::mem::size_of::<crate::ZSet>() <= 32);
+    }
 
     #[test]
     fn parse_i64_is_strict_like_string2ll() {

@@ -42,7 +42,8 @@ enum Repr {
     Listpack(Listpack),
     /// `hashtable`, with the heap bytes its elements own (for [`Hash::mem_bytes`]).
     Table {
-        dict: Dict<(Elem, Elem)>,
+        /// Boxed so that a hash is 32 bytes and lives inline in the key's entry.
+        dict: Box<Dict<(Elem, Elem)>>,
         elem_heap_bytes: usize,
     },
 }
@@ -301,7 +302,7 @@ impl Hash {
             }
         }
         self.repr = Repr::Table {
-            dict,
+            dict: Box::new(dict),
             elem_heap_bytes,
         };
     }

@@ -167,19 +167,29 @@ impl List {
                     End::Tail => lp.push_back(v),
                 }
             }
-            _ => {
-                if self.nodes.is_empty() {
-                    // Most lists are one node: no room for four (VecDeque's first growth).
-                    self.nodes.reserve_exact(1);
+            Some(full) => {
+                // The end node is full and stops growing: give back its growth headroom.
+                if let Node::Raw(lp) = full {
+                    lp.shrink_to_fit();
                 }
-                match end {
-                    End::Head => self.nodes.push_front(Node::with(v)),
-                    End::Tail => self.nodes.push_back(Node::with(v)),
-                }
-                self.settle();
+                self.push_new_node(end, v);
             }
+            None => self.push_new_node(end, v),
         }
         self.len += 1;
+    }
+
+    /// Pushes a node holding `v` alone at `end`.
+    fn push_new_node(&mut self, end: End, v: &[u8]) {
+        if self.nodes.is_empty() {
+            // Most lists are one node: no room for four (VecDeque's first growth).
+            self.nodes.reserve_exact(1);
+        }
+        match end {
+            End::Head => self.nodes.push_front(Node::with(v)),
+            End::Tail => self.nodes.push_back(Node::with(v)),
+        }
+        self.settle();
     }
 
     /// Removes and returns the element at `end` (LPOP / RPOP), `None` when empty. O(1).

@@ -54,7 +54,11 @@ enum Repr {
     Ints(IntSet),
     /// `hashtable`; `heap_bytes` is the sum of the members' own heap bytes (long members), kept
     /// so that [`Set::mem_bytes`] is O(1).
-    Table { dict: Dict<Elem>, heap_bytes: usize },
+    /// The dict is boxed so that a set is 32 bytes and lives inline in the key's entry.
+    Table {
+        dict: Box<Dict<Elem>>,
+        heap_bytes: usize,
+    },
 }
 
 impl Default for Set {
@@ -183,7 +187,7 @@ impl Set {
             }
             // Integers are at most 20 bytes: always inline, no heap bytes.
             self.repr = Repr::Table {
-                dict,
+                dict: Box::new(dict),
                 heap_bytes: 0,
             };
         }

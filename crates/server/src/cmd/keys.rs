@@ -121,7 +121,7 @@ pub fn scan(ctx: &mut Ctx) -> Reply {
                 return;
             }
         }
-        keys.push(Frame::Bulk(k.clone()));
+        keys.push(Frame::Bulk(Bytes::copy_from_slice(k)));
     })?;
     Ok(Frame::Array(vec![
         Frame::Bulk(Bytes::from(next.to_string())),

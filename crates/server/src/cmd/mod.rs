@@ -23,9 +23,9 @@ use crate::command::Ctx;
 use crate::error::CommandError;
 
 macro_rules! typed_access {
-    ($variant:ident, $ty:ty, $read:ident, $write:ident, $create:ident, $name:literal) => {
+    ($variant:ident, $ty:ty, $wrap:path, $read:ident, $write:ident, $create:ident, $name:literal) => {
         #[doc = concat!("Looks `key` up for reading (`lookupKeyRead`): the ", $name,
-                    ", `None` when missing, `WRONGTYPE` when the key holds another type.")]
+                            ", `None` when missing, `WRONGTYPE` when the key holds another type.")]
         pub fn $read<'a>(ctx: &'a mut Ctx, key: &[u8]) -> Result<Option<&'a $ty>, CommandError> {
             let db = ctx.db();
             match ctx.ks.lookup_read(db, key)? {
@@ -38,7 +38,7 @@ macro_rules! typed_access {
         }
 
         #[doc = concat!("Looks `key` up for writing (`lookupKeyWrite`): the ", $name,
-                    ", `None` when missing, `WRONGTYPE` when the key holds another type.")]
+                            ", `None` when missing, `WRONGTYPE` when the key holds another type.")]
         pub fn $write<'a>(
             ctx: &'a mut Ctx,
             key: &[u8],
@@ -54,7 +54,7 @@ macro_rules! typed_access {
         }
 
         #[doc = concat!("The ", $name, " at `key` for writing, created with `make` when the key ",
-                    "is missing; `WRONGTYPE` when it holds another type.")]
+                            "is missing; `WRONGTYPE` when it holds another type.")]
         pub fn $create<'a>(
             ctx: &'a mut Ctx,
             key: &[u8],
@@ -63,7 +63,7 @@ macro_rules! typed_access {
             let db = ctx.db();
             let (e, _) = ctx
                 .ks
-                .lookup_write_or_add(db, key, || Value::$variant(Box::new(make())))?;
+                .lookup_write_or_add(db, key, || Value::$variant($wrap(make())))?;
             match &mut e.value {
                 Value::$variant(v) => Ok(v),
                 _ => Err(CommandError::WrongType),
@@ -72,17 +72,39 @@ macro_rules! typed_access {
     };
 }
 
-typed_access!(List, List, read_list, write_list, list_or_create, "list");
-typed_access!(Hash, Hash, read_hash, write_hash, hash_or_create, "hash");
-typed_access!(Set, Set, read_set, write_set, set_or_create, "set");
+typed_access!(
+    List,
+    List,
+    Box::new,
+    read_list,
+    write_list,
+    list_or_create,
+    "list"
+);
+typed_access!(
+    Hash,
+    Hash,
+    inline,
+    read_hash,
+    write_hash,
+    hash_or_create,
+    "hash"
+);
+typed_access!(Set, Set, inline, read_set, write_set, set_or_create, "set");
 typed_access!(
     ZSet,
     ZSet,
+    inline,
     read_zset,
     write_zset,
     zset_or_create,
     "sorted set"
 );
+
+/// Hashes, sets and sorted sets are stored inline in [`Value`] (no box).
+fn inline<T>(v: T) -> T {
+    v
+}
 
 /// Deletes `key` when `empty` (an aggregate left with no elements is removed, as Redis does
 /// after LPOP, HDEL, SREM, ZREM ...). Returns whether it was deleted.

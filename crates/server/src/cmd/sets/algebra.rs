@@ -90,7 +90,7 @@ fn store(ctx: &mut Ctx, dst: &[u8], result: Set) -> Reply {
     if n == 0 {
         ctx.ks.delete(db, dst)?;
     } else {
-        ctx.ks.set(db, dst, Value::Set(Box::new(result)), false)?;
+        ctx.ks.set(db, dst, Value::Set(result), false)?;
     }
     Ok(Frame::Integer(n as i64))
 }

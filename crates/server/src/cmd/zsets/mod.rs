@@ -123,7 +123,7 @@ fn store_result(ctx: &mut Ctx, dst: &[u8], result: ZSet) -> Result<Frame, Comman
     if len == 0 {
         ctx.ks.delete(db, dst)?;
     } else {
-        ctx.ks.set(db, dst, Value::ZSet(Box::new(result)), false)?;
+        ctx.ks.set(db, dst, Value::ZSet(result), false)?;
     }
     Ok(Frame::Integer(len as i64))
 }
