@@ -1,7 +1,7 @@
 //! The server: configuration, keyspace, clients, command table and statistics, shared by every
 //! connection, the embedding API and (later) AOF replay and replication.
 
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -30,9 +30,10 @@ pub struct HotConfig {
     pub proto_max_bulk_len: AtomicU64,
     /// `protected-mode`.
     pub protected_mode: AtomicBool,
-    /// The aggregate encoding thresholds (see [`EncodingLimits`]); a small lock, read once per
-    /// aggregate write, written only by CONFIG SET.
-    pub encoding: RwLock<EncodingLimits>,
+    /// The aggregate encoding thresholds (see [`EncodingLimits`]), one atomic per field in
+    /// declaration order: read on every aggregate write, so no lock (a reader racing CONFIG SET
+    /// may see a mix of old and new thresholds for one command, which is harmless).
+    pub encoding: [AtomicI64; 7],
 }
 
 impl HotConfig {
@@ -44,7 +45,7 @@ impl HotConfig {
             maxclients: AtomicU32::new(c.maxclients()),
             proto_max_bulk_len: AtomicU64::new(c.proto_max_bulk_len_bytes()),
             protected_mode: AtomicBool::new(c.protected_mode()),
-            encoding: RwLock::new(c.encoding_limits()),
+            encoding: encoding_atomics(c.encoding_limits()),
         }
     }
 
@@ -58,8 +59,29 @@ impl HotConfig {
             .store(c.proto_max_bulk_len_bytes(), Ordering::Relaxed);
         self.protected_mode
             .store(c.protected_mode(), Ordering::Relaxed);
-        *self.encoding.write() = c.encoding_limits();
+        for (slot, v) in self
+            .encoding
+            .iter()
+            .zip(encoding_atomics(c.encoding_limits()))
+        {
+            slot.store(v.into_inner(), Ordering::Relaxed);
+        }
     }
+}
+
+/// [`EncodingLimits`] as the atomics [`HotConfig::encoding`] holds (sizes saturate at
+/// `i64::MAX`).
+fn encoding_atomics(l: EncodingLimits) -> [AtomicI64; 7] {
+    let size = |v: usize| AtomicI64::new(i64::try_from(v).unwrap_or(i64::MAX));
+    [
+        AtomicI64::new(l.list_max_listpack_size),
+        AtomicI64::new(l.list_compress_depth),
+        size(l.hash_max_listpack_entries),
+        size(l.hash_max_listpack_value),
+        size(l.set_max_intset_entries),
+        size(l.zset_max_listpack_entries),
+        size(l.zset_max_listpack_value),
+    ]
 }
 
 /// Server-wide counters (INFO stats). Connections add to them once per read batch.
@@ -149,7 +171,18 @@ pub type RebindSender = tokio::sync::mpsc::UnboundedSender<Vec<std::net::TcpList
 impl Server {
     /// The current aggregate encoding thresholds (CONFIG SET applies to the next command).
     pub fn encoding_limits(&self) -> EncodingLimits {
-        *self.hot.encoding.read()
+        let e = &self.hot.encoding;
+        let get = |i: usize| e[i].load(Ordering::Relaxed);
+        let size = |i: usize| usize::try_from(get(i)).unwrap_or(usize::MAX);
+        EncodingLimits {
+            list_max_listpack_size: get(0),
+            list_compress_depth: get(1),
+            hash_max_listpack_entries: size(2),
+            hash_max_listpack_value: size(3),
+            set_max_intset_entries: size(4),
+            zset_max_listpack_entries: size(5),
+            zset_max_listpack_value: size(6),
+        }
     }
 
     /// A server for `config` (nothing is bound yet; see [`crate::net`]).

@@ -76,13 +76,21 @@ impl Server {
             ks.lock_all(now)
         } else if spec.keys.is_empty() && spec.getkeys.is_none() {
             ks.lock_lazily(now)
-        } else {
-            let found = spec.key_positions(args);
+        } else if let Some(getkeys) = spec.getkeys {
+            let found = getkeys(args);
             if found.unnamed {
                 ks.lock_all(now)
             } else {
                 ks.lock_keys(found.keys.iter().map(|&i| &args[i][..]), now)
             }
+        } else {
+            // The common path: positions straight from the key specs, no allocation.
+            let keys = spec
+                .keys
+                .iter()
+                .flat_map(|k| k.positions(args))
+                .map(|i| &args[i][..]);
+            ks.lock_keys(keys, now)
         };
         guard.set_no_touch(client.no_touch());
         let mut ctx = Ctx {
