@@ -520,12 +520,21 @@ impl Listpack {
     }
 }
 
-/// Makes room for `additional` more bytes in `buf`, with a little slack (an eighth of the length,
-/// at least 16 bytes, the granularity of the allocator anyway) so that a run of small appends does
-/// not reallocate each time. Shared with [`crate::intset`].
+/// Makes room for `additional` more bytes in `buf`. Small buffers (the listpacks of small
+/// hashes, sets and sorted sets, one per key) grow to the end of the allocator's 16-byte chunk
+/// and no further, so they cost what Redis' exact-size listpacks cost; bigger ones (list nodes)
+/// get an eighth of their length as slack so that a run of appends does not reallocate each
+/// time. Shared with [`crate::intset`].
 pub(crate) fn reserve_for_growth(buf: &mut Vec<u8>, additional: usize) {
     if buf.capacity() - buf.len() < additional {
-        buf.reserve_exact(additional + (buf.len() / 8).max(16));
+        let need = buf.len() + additional;
+        let target = if need < 512 {
+            // malloc chunks are 16-byte multiples with an 8-byte header: use the whole chunk.
+            ((need + 8 + 15) & !15) - 8
+        } else {
+            need + buf.len() / 8
+        };
+        buf.reserve_exact(target - buf.len());
     }
 }
 
