@@ -21,6 +21,7 @@ use ferrodis_keyspace::Hash;
 use ferrodis_resp::{Frame, LongDouble, Protocol};
 
 use super::{delete_if_empty, hash_or_create, read_hash, write_hash};
+use crate::command::args::parse_cursor;
 use crate::command::args::{eq_ic, parse_i64};
 use crate::command::Ctx;
 use crate::error::{msg, CommandError, Reply};
@@ -302,25 +303,6 @@ fn random_fields(hash: &Hash, count: i64, with_values: bool, resp3: bool) -> Rep
         hash.random_distinct_pairs(n, &mut push);
     }
     Ok(Frame::Array(out))
-}
-
-/// Parses a SCAN cursor like Redis' `parseScanCursorOrReply` (`strtoul`: an optional sign, a
-/// leading `-` wraps, empty is 0): `ERR invalid cursor`.
-fn parse_cursor(b: &[u8]) -> Result<u64, CommandError> {
-    let err = || CommandError::msg(msg::INVALID_CURSOR);
-    let s = std::str::from_utf8(b).map_err(|_| err())?;
-    let digits = |t: &str| -> Result<u64, CommandError> {
-        if t.is_empty() || !t.bytes().all(|c| c.is_ascii_digit()) {
-            return Err(err());
-        }
-        t.parse().map_err(|_| err())
-    };
-    match s.as_bytes().first() {
-        None => Ok(0),
-        Some(b'-') => Ok(digits(&s[1..])?.wrapping_neg()),
-        Some(b'+') => digits(&s[1..]),
-        Some(_) => digits(s),
-    }
 }
 
 /// `HSCAN key cursor [MATCH pattern] [COUNT count]`: `[next-cursor, [field, value, ...]]`. A

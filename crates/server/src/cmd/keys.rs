@@ -16,6 +16,7 @@ use ferrodis_keyspace::{Entry, Value};
 use ferrodis_resp::Frame;
 
 use crate::cmd::connection::help_reply;
+use crate::command::args::parse_cursor;
 use crate::command::args::{eq_ic, parse_i32, parse_i64};
 use crate::command::Ctx;
 use crate::error::{msg, CommandError, Reply};
@@ -66,20 +67,6 @@ pub fn keys(ctx: &mut Ctx) -> Reply {
     let pattern = (&pattern[..] != b"*").then_some(&pattern[..]);
     let keys = ctx.ks.keys(db, pattern)?;
     Ok(Frame::Array(keys.into_iter().map(Frame::Bulk).collect()))
-}
-
-/// Parses a SCAN cursor like Redis (`strtoull`: a leading `-` wraps): `ERR invalid cursor`.
-fn parse_cursor(b: &[u8]) -> Result<u64, CommandError> {
-    let err = || CommandError::msg(msg::INVALID_CURSOR);
-    let s = std::str::from_utf8(b).map_err(|_| err())?;
-    if s.is_empty() {
-        return Ok(0);
-    }
-    if let Some(neg) = s.strip_prefix('-') {
-        let v: u64 = neg.parse().map_err(|_| err())?;
-        return Ok(v.wrapping_neg());
-    }
-    s.strip_prefix('+').unwrap_or(s).parse().map_err(|_| err())
 }
 
 /// `SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]`: `[next-cursor, [keys...]]`.

@@ -80,6 +80,26 @@ pub fn eq_ic(arg: &[u8], keyword: &str) -> bool {
     arg.eq_ignore_ascii_case(keyword.as_bytes())
 }
 
+/// Parses a SCAN-family cursor like Redis' `parseScanCursorOrReply` (`strtoul`: decimal digits
+/// after an optional sign, a leading `-` wraps around, the empty string is 0):
+/// `ERR invalid cursor` otherwise. Used by SCAN, HSCAN, SSCAN and ZSCAN.
+pub fn parse_cursor(b: &[u8]) -> Result<u64, CommandError> {
+    let err = || CommandError::msg(crate::error::msg::INVALID_CURSOR);
+    let s = std::str::from_utf8(b).map_err(|_| err())?;
+    let digits = |t: &str| -> Result<u64, CommandError> {
+        if t.is_empty() || !t.bytes().all(|c| c.is_ascii_digit()) {
+            return Err(err());
+        }
+        t.parse().map_err(|_| err())
+    };
+    match s.as_bytes().first() {
+        None => Ok(0),
+        Some(b'-') => Ok(digits(&s[1..])?.wrapping_neg()),
+        Some(b'+') => digits(&s[1..]),
+        Some(_) => digits(s),
+    }
+}
+
 /// Parses a float argument like Redis' `getDoubleFromObject` (`strtod` on the whole string, no
 /// leading space, no NaN): `ERR value is not a valid float` otherwise.
 pub fn parse_f64(b: &[u8]) -> Result<f64, CommandError> {

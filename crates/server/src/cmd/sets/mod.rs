@@ -30,9 +30,10 @@ use ferrodis_keyspace::{EncodingLimits, Set, Value};
 use ferrodis_resp::Frame;
 
 use super::{delete_if_empty, read_set, set_or_create, write_set};
+use crate::command::args::parse_cursor;
 use crate::command::args::{eq_ic, parse_i64};
 use crate::command::Ctx;
-use crate::error::{msg, CommandError, Reply};
+use crate::error::{CommandError, Reply};
 
 /// The encoding thresholds for this command (read once).
 fn limits(ctx: &Ctx) -> EncodingLimits {
@@ -152,21 +153,6 @@ pub fn smove(ctx: &mut Ctx) -> Reply {
     delete_if_empty(ctx, src, empty)?;
     set_or_create(ctx, dst, Set::new)?.insert(member, &limits);
     Ok(Frame::Integer(1))
-}
-
-/// Parses a SCAN-family cursor like Redis' `parseScanCursorOrReply` (`strtoul`: decimal, an
-/// optional sign, a leading `-` wraps, no leading space): `ERR invalid cursor` otherwise.
-fn parse_cursor(b: &[u8]) -> Result<u64, CommandError> {
-    let err = || CommandError::msg(msg::INVALID_CURSOR);
-    let s = std::str::from_utf8(b).map_err(|_| err())?;
-    if s.is_empty() {
-        return Ok(0);
-    }
-    if let Some(neg) = s.strip_prefix('-') {
-        let v: u64 = neg.parse().map_err(|_| err())?;
-        return Ok(v.wrapping_neg());
-    }
-    s.strip_prefix('+').unwrap_or(s).parse().map_err(|_| err())
 }
 
 /// The options of SSCAN (Redis' `scanGenericCommand`): `COUNT` (≥ 1, default 10) and `MATCH`.

@@ -10,9 +10,10 @@ use super::{
     NUMKEYS_POSITIVE, VALUE_OUT_OF_RANGE,
 };
 use crate::cmd::{delete_if_empty, read_zset, write_zset};
+use crate::command::args::parse_cursor;
 use crate::command::args::{eq_ic, parse_i64};
 use crate::command::Ctx;
-use crate::error::{msg, CommandError, Reply};
+use crate::error::{CommandError, Reply};
 
 /// Parses a count that must be ≥ `min`, replying `err` both when it is not an integer and when
 /// it is too small (Redis' `getRangeLongFromObjectOrReply` with a message).
@@ -168,21 +169,6 @@ pub fn zrandmember(ctx: &mut Ctx) -> Reply {
         z.random_distinct(wanted as usize)
     };
     Ok(scored_reply(items, withscores, resp3))
-}
-
-/// Parses a SCAN cursor like Redis' `parseScanCursorOrReply` (`strtoul`: leading `+`/`-`
-/// accepted, a leading `-` wraps around).
-fn parse_cursor(b: &[u8]) -> Result<u64, CommandError> {
-    let err = || CommandError::msg(msg::INVALID_CURSOR);
-    let s = std::str::from_utf8(b).map_err(|_| err())?;
-    if s.is_empty() {
-        return Ok(0);
-    }
-    if let Some(neg) = s.strip_prefix('-') {
-        let v: u64 = neg.parse().map_err(|_| err())?;
-        return Ok(v.wrapping_neg());
-    }
-    s.strip_prefix('+').unwrap_or(s).parse().map_err(|_| err())
 }
 
 /// `ZSCAN key cursor [MATCH pattern] [COUNT count]`: `[next cursor, [member, score, ...]]`,
