@@ -13,15 +13,16 @@ use crate::client::{Client, ClientKind};
 use crate::config::Config;
 use crate::server::Server;
 
-/// A server and one in-process client.
-struct H {
-    server: Arc<Server>,
-    client: Client,
+/// A server and one in-process client; the family test modules (`sets::tests`, ...) share it
+/// and add their own helper methods.
+pub(crate) struct H {
+    pub(crate) server: Arc<Server>,
+    pub(crate) client: Client,
     now_ms: u64,
 }
 
 impl H {
-    fn new() -> H {
+    pub(crate) fn new() -> H {
         let server = Server::new(Config::default());
         let client = server
             .clients
@@ -33,7 +34,7 @@ impl H {
         }
     }
 
-    fn run(&mut self, args: &[&str]) -> Frame {
+    pub(crate) fn run(&mut self, args: &[&str]) -> Frame {
         let args: Vec<Bytes> = args
             .iter()
             .map(|a| Bytes::copy_from_slice(a.as_bytes()))

@@ -5,44 +5,14 @@
 #![allow(clippy::unwrap_used)]
 
 use std::collections::HashSet;
-use std::sync::Arc;
 
 use bytes::Bytes;
-use ferrodis_keyspace::Now;
 use ferrodis_resp::Frame;
 
 use super::VALUE_OUT_OF_RANGE;
-use crate::client::{Client, ClientKind};
-use crate::config::Config;
-use crate::server::Server;
-
-/// A server and one in-process client.
-struct H {
-    server: Arc<Server>,
-    client: Client,
-}
+use crate::cmd::tests::H;
 
 impl H {
-    fn new() -> H {
-        let server = Server::new(Config::default());
-        let client = server
-            .clients
-            .register(ClientKind::Local, "t:0".into(), "t:0".into(), -1);
-        H { server, client }
-    }
-
-    fn run(&mut self, args: &[&str]) -> Frame {
-        let args: Vec<Bytes> = args
-            .iter()
-            .map(|a| Bytes::copy_from_slice(a.as_bytes()))
-            .collect();
-        self.server.execute_at(
-            &mut self.client,
-            &args,
-            Now::from_unix_ms(1_700_000_000_000),
-        )
-    }
-
     fn zadd_many(&mut self, key: &str, n: usize) {
         for i in 0..n {
             let (s, m) = ((i % 50).to_string(), format!("m{i}"));
