@@ -22,14 +22,14 @@ const G_PRECISION: i32 = 17;
 const DOUBLE_TEXT_CAP: usize = 40;
 
 /// A double rendered as `%.17g` in a stack buffer (no allocation on the reply path).
-pub(crate) struct DoubleText {
+pub struct DoubleText {
     buf: [u8; DOUBLE_TEXT_CAP],
     len: usize,
 }
 
 impl DoubleText {
     /// Render `value` the way Redis 7.0's `addReplyDouble` does.
-    pub(crate) fn new(value: f64) -> DoubleText {
+    pub fn new(value: f64) -> DoubleText {
         let mut text = DoubleText {
             buf: [0; DOUBLE_TEXT_CAP],
             len: 0,
@@ -55,7 +55,8 @@ impl DoubleText {
         text
     }
 
-    pub(crate) fn as_bytes(&self) -> &[u8] {
+    /// The text.
+    pub fn as_bytes(&self) -> &[u8] {
         &self.buf[..self.len]
     }
 

@@ -58,7 +58,7 @@ pub use bytes::{Bytes, BytesMut};
 
 pub use decode::{decode_frame, FrameError, MAX_FRAME_DEPTH};
 pub use encode::encode;
-pub use float::{format_double, format_long_double};
+pub use float::{format_double, format_long_double, DoubleText};
 pub use frame::{Frame, Protocol};
 pub use inline::split_args;
 pub use ldouble::LongDouble;

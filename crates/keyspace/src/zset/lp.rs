@@ -7,7 +7,6 @@
 //! score as C's `%.17g`.
 
 use std::cmp::Ordering;
-use std::io::Write as _;
 
 use crate::listpack::{Iter, Listpack, LpValue};
 
@@ -49,68 +48,9 @@ impl ScoreText {
         self.len = end;
     }
 
-    /// C's `%.17g` for a finite non-zero value: 17 significant digits, trailing zeros dropped,
-    /// fixed notation for decimal exponents -4..17, else `d.ddde±XX`.
+    /// C's `%.17g` for a finite value (the codec's formatter, as replies use it).
     fn push_g17(&mut self, v: f64) {
-        let mut scratch = [0u8; 40];
-        let n = {
-            let mut c = std::io::Cursor::new(&mut scratch[..]);
-            // Cannot fail: "1.7976931348623157e308" fits.
-            let _ = write!(c, "{:.16e}", v.abs());
-            c.position() as usize
-        };
-        let text = &scratch[..n];
-        let Some(e) = text.iter().position(|&b| b == b'e') else {
-            return;
-        };
-        let mut digits: Vec<u8> = text[..e]
-            .iter()
-            .copied()
-            .filter(u8::is_ascii_digit)
-            .collect();
-        while digits.len() > 1 && digits.last() == Some(&b'0') {
-            digits.pop();
-        }
-        let exp: i32 = std::str::from_utf8(&text[e + 1..])
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0);
-        if v < 0.0 {
-            self.push(b"-");
-        }
-        if (-4..17).contains(&exp) {
-            if exp >= 0 {
-                let int_len = exp as usize + 1;
-                if digits.len() <= int_len {
-                    self.push(&digits);
-                    for _ in digits.len()..int_len {
-                        self.push(b"0");
-                    }
-                } else {
-                    self.push(&digits[..int_len]);
-                    self.push(b".");
-                    self.push(&digits[int_len..]);
-                }
-            } else {
-                self.push(b"0.");
-                for _ in 0..(-exp - 1) {
-                    self.push(b"0");
-                }
-                self.push(&digits);
-            }
-        } else {
-            self.push(&digits[..1]);
-            if digits.len() > 1 {
-                self.push(b".");
-                self.push(&digits[1..]);
-            }
-            self.push(if exp < 0 { b"e-" } else { b"e+" });
-            let mag = exp.unsigned_abs();
-            if mag < 10 {
-                self.push(b"0");
-            }
-            self.push(itoa::Buffer::new().format(mag).as_bytes());
-        }
+        self.push(ferrodis_resp::DoubleText::new(v).as_bytes());
     }
 }
 
