@@ -176,3 +176,29 @@ impl Conn {
             .ok_or_else(|| format!("INFO memory has no {name}"))
     }
 }
+
+/// Prints a tool's markdown result, writes it into the `section` of `write` when given, and
+/// turns errors into a message and exit code 1 (the shared `main` of the comparison tools).
+pub fn finish(
+    tool: &str,
+    result: Result<String, String>,
+    write: Option<&Path>,
+    section: &str,
+) -> std::process::ExitCode {
+    match result {
+        Ok(md) => {
+            println!("{md}");
+            if let Some(path) = write {
+                if let Err(e) = write_section(path, section, &md) {
+                    eprintln!("writing {}: {e}", path.display());
+                    return std::process::ExitCode::from(1);
+                }
+            }
+            std::process::ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{tool}: {e}");
+            std::process::ExitCode::from(1)
+        }
+    }
+}

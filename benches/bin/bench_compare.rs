@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use clap::Parser;
-use ferrodis_benches::{cpu_model, free_port, redis_version, start, write_section};
+use ferrodis_benches::{cpu_model, finish, free_port, redis_version, start};
 
 const SECTION: &str = "bench-compare";
 
@@ -159,20 +159,5 @@ fn run(a: &Args) -> Result<String, String> {
 
 fn main() -> std::process::ExitCode {
     let args = Args::parse();
-    match run(&args) {
-        Ok(md) => {
-            println!("{md}");
-            if let Some(path) = &args.write {
-                if let Err(e) = write_section(path, SECTION, &md) {
-                    eprintln!("writing {}: {e}", path.display());
-                    return std::process::ExitCode::from(1);
-                }
-            }
-            std::process::ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("bench-compare: {e}");
-            std::process::ExitCode::from(1)
-        }
-    }
+    finish("bench-compare", run(&args), args.write.as_deref(), SECTION)
 }

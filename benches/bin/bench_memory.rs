@@ -13,7 +13,7 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use clap::Parser;
-use ferrodis_benches::{encode_command, free_port, start, write_section, Conn};
+use ferrodis_benches::{encode_command, finish, free_port, start, Conn};
 
 const SECTION: &str = "bench-memory";
 
@@ -185,20 +185,5 @@ fn run(a: &Args) -> Result<String, String> {
 
 fn main() -> std::process::ExitCode {
     let args = Args::parse();
-    match run(&args) {
-        Ok(md) => {
-            println!("{md}");
-            if let Some(path) = &args.write {
-                if let Err(e) = write_section(path, SECTION, &md) {
-                    eprintln!("writing {}: {e}", path.display());
-                    return std::process::ExitCode::from(1);
-                }
-            }
-            std::process::ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("bench-memory: {e}");
-            std::process::ExitCode::from(1)
-        }
-    }
+    finish("bench-memory", run(&args), args.write.as_deref(), SECTION)
 }
