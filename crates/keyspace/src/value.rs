@@ -259,6 +259,29 @@ mod tests {
     use super::*;
 
     #[test]
+    fn big_aggregates_are_freed_in_the_background() {
+        // DEL/UNLINK/FLUSH hand a value to the lazy-free thread when its free effort exceeds
+        // LAZYFREE_THRESHOLD (Redis' lazyfreeGetFreeEffort): big aggregates do, compact ones not.
+        let limits = crate::EncodingLimits::default();
+        let mut big = crate::Set::new();
+        let mut small = crate::Set::new();
+        for i in 0..10_000 {
+            big.insert(format!("m{i}").as_bytes(), &limits);
+        }
+        for i in 0..10 {
+            small.insert(format!("{i}").as_bytes(), &limits);
+        }
+        assert!(Value::Set(big).free_effort() > LAZYFREE_THRESHOLD);
+        assert!(Value::Set(small).free_effort() <= LAZYFREE_THRESHOLD);
+        let mut list = crate::List::new();
+        for i in 0..200_000 {
+            list.push_back(format!("element-{i}").as_bytes(), &limits);
+        }
+        assert!(Value::List(Box::new(list)).free_effort() > LAZYFREE_THRESHOLD);
+        assert_eq!(Value::string(b"x").free_effort(), 1);
+    }
+
+    #[test]
     fn values_stay_small() {
         // Per-key memory: aggregates live inline (or boxed) without growing the entry.
         assert_eq!(std::mem::size_of::<Value>(), 40);
