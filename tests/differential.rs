@@ -59,6 +59,7 @@ scripts! {
     zsets_encoding,
     sort,
     generic_types,
+    bitmaps,
 }
 
 #[test]

@@ -3,6 +3,7 @@
 //! The typed lookups below are how handlers reach aggregate values: each answers `WRONGTYPE`
 //! when the key holds another type, so no handler matches on [`Value`] itself.
 
+pub mod bitmaps;
 pub mod connection;
 pub mod hashes;
 pub mod introspect;

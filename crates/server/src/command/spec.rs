@@ -309,6 +309,8 @@ pub enum Group {
     Set,
     /// Sorted sets.
     SortedSet,
+    /// Bitmaps (bit operations on strings).
+    Bitmap,
 }
 
 impl Group {
@@ -323,6 +325,7 @@ impl Group {
             Group::Hash => "hash",
             Group::Set => "set",
             Group::SortedSet => "sorted-set",
+            Group::Bitmap => "bitmap",
         }
     }
 }

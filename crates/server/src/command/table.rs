@@ -7,6 +7,7 @@
 use crate::cmd::{connection as conn, introspect, keys, server, sort, strings};
 use crate::command::spec::{Acl, CommandSpec as C, Flags, Group, KeySpec as K};
 
+mod bitmaps;
 mod hashes;
 mod lists;
 mod sets;
@@ -19,6 +20,7 @@ pub static FAMILIES: &[&[C]] = &[
     hashes::COMMANDS,
     sets::COMMANDS,
     zsets::COMMANDS,
+    bitmaps::COMMANDS,
 ];
 
 // Flag shorthands.
