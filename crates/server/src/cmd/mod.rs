@@ -6,6 +6,7 @@
 pub mod bitmaps;
 pub mod connection;
 pub mod hashes;
+pub mod hll;
 pub mod introspect;
 pub mod keys;
 pub mod lists;

@@ -311,6 +311,8 @@ pub enum Group {
     SortedSet,
     /// Bitmaps (bit operations on strings).
     Bitmap,
+    /// HyperLogLog sketches (approximate distinct counting in strings).
+    Hyperloglog,
 }
 
 impl Group {
@@ -326,6 +328,7 @@ impl Group {
             Group::Set => "set",
             Group::SortedSet => "sorted-set",
             Group::Bitmap => "bitmap",
+            Group::Hyperloglog => "hyperloglog",
         }
     }
 }

@@ -9,6 +9,7 @@ use crate::command::spec::{Acl, CommandSpec as C, Flags, Group, KeySpec as K};
 
 mod bitmaps;
 mod hashes;
+mod hll;
 mod lists;
 mod sets;
 mod zsets;
@@ -21,6 +22,7 @@ pub static FAMILIES: &[&[C]] = &[
     sets::COMMANDS,
     zsets::COMMANDS,
     bitmaps::COMMANDS,
+    hll::COMMANDS,
 ];
 
 // Flag shorthands.
