@@ -60,6 +60,7 @@ scripts! {
     sort,
     generic_types,
     bitmaps,
+    transactions,
     hll,
 }
 

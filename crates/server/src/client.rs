@@ -14,6 +14,8 @@ use ferrodis_resp::Protocol;
 use parking_lot::Mutex;
 use tokio::sync::Notify;
 
+use crate::cmd::transactions::TxState;
+
 /// How the client is connected.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ClientKind {
@@ -104,6 +106,8 @@ pub struct Client {
     /// The last command name looked up, as sent, and its table index: pipelines usually
     /// repeat a command, and a byte compare is cheaper than a table lookup.
     pub(crate) cmd_cache: CommandCache,
+    /// MULTI queue and watched keys.
+    pub tx: TxState,
 }
 
 /// A one-entry cache of the last top-level command name a client sent.
@@ -196,6 +200,7 @@ impl ClientRegistry {
             close_after_reply: false,
             shared,
             cmd_cache: CommandCache::default(),
+            tx: TxState::default(),
         }
     }
 

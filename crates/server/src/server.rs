@@ -11,6 +11,7 @@ use parking_lot::RwLock;
 use tokio::sync::watch;
 
 use crate::client::ClientRegistry;
+use crate::cmd::transactions::WatchRegistry;
 use crate::command::CommandTable;
 use crate::config::{Config, ConfigSetError, LogLevel};
 
@@ -146,6 +147,8 @@ pub struct Server {
     pub keyspace: Keyspace,
     /// Connected clients.
     pub clients: ClientRegistry,
+    /// Keys watched by clients (WATCH), signalled by every write.
+    pub watches: Arc<WatchRegistry>,
     /// The command table.
     pub commands: CommandTable,
     /// Statistics.
@@ -196,6 +199,7 @@ impl Server {
             keyspace: Keyspace::new(config.databases()),
             config: RwLock::new(config),
             clients: ClientRegistry::default(),
+            watches: Arc::default(),
             commands: CommandTable::new(),
             stats: Stats::default(),
             run_id,
@@ -344,7 +348,7 @@ impl Server {
         let start = Instant::now();
         let stats = self
             .keyspace
-            .active_expire_cycle(unix_ms(), budget, |_db, _key| {});
+            .active_expire_cycle(unix_ms(), budget, |db, key| self.watches.touch(db, key));
         if stats.timed_out {
             self.stats
                 .expired_time_cap_reached_count

@@ -47,9 +47,11 @@ pub fn quit(ctx: &mut Ctx) -> Reply {
     Ok(Frame::ok())
 }
 
-/// `RESET`: back to RESP2, db 0, no name, replies on, NO-EVICT/NO-TOUCH off; `+RESET`.
+/// `RESET`: out of MULTI, no watched keys, back to RESP2, db 0, no name, replies on,
+/// NO-EVICT/NO-TOUCH off; `+RESET`.
 pub fn reset(ctx: &mut Ctx) -> Reply {
     let c = &mut *ctx.client;
+    c.tx.reset();
     c.set_protocol(Protocol::Resp2);
     c.select(0);
     c.reply_off = false;

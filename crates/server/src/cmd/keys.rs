@@ -16,6 +16,7 @@ use ferrodis_keyspace::{Entry, Value};
 use ferrodis_resp::Frame;
 
 use crate::cmd::connection::help_reply;
+use crate::cmd::transactions;
 use crate::command::args::parse_cursor;
 use crate::command::args::{eq_ic, parse_i32, parse_i64};
 use crate::command::Ctx;
@@ -192,6 +193,10 @@ pub fn copy(ctx: &mut Ctx) -> Reply {
         ctx.ks.delete(dst_db, &dst)?;
     }
     ctx.ks.add(dst_db, &dst, value, expire)?;
+    if dst_db != src_db {
+        // Dispatch signals the keys in the selected db; another destination db is ours.
+        ctx.server.watches.touch(dst_db, &dst);
+    }
     Ok(Frame::Integer(1))
 }
 
@@ -211,6 +216,8 @@ pub fn move_(ctx: &mut Ctx) -> Reply {
     }
     if let Some((value, expire)) = ctx.ks.remove(src_db, &key)? {
         ctx.ks.add(dst_db, &key, value, expire)?;
+        // Dispatch signals the key in the source db; the destination is ours to signal.
+        ctx.server.watches.touch(dst_db, &key);
     }
     Ok(Frame::Integer(1))
 }
@@ -229,7 +236,10 @@ pub fn swapdb(ctx: &mut Ctx) -> Reply {
     if a < 0 || a >= n || b < 0 || b >= n {
         return Err(CommandError::DbOutOfRange);
     }
-    ctx.ks.swap_db(a as usize, b as usize)?;
+    let (a, b) = (a as usize, b as usize);
+    transactions::touch_flushed(ctx, a, Some(b))?;
+    transactions::touch_flushed(ctx, b, Some(a))?;
+    ctx.ks.swap_db(a, b)?;
     Ok(Frame::ok())
 }
 
@@ -253,6 +263,7 @@ fn flush_lazy(ctx: &Ctx) -> Result<bool, CommandError> {
 pub fn flushdb(ctx: &mut Ctx) -> Reply {
     let lazy = flush_lazy(ctx)?;
     let db = ctx.db();
+    transactions::touch_flushed(ctx, db, None)?;
     ctx.ks.flush_db(db, lazy)?;
     Ok(Frame::ok())
 }
@@ -260,6 +271,9 @@ pub fn flushdb(ctx: &mut Ctx) -> Reply {
 /// `FLUSHALL [ASYNC|SYNC]`.
 pub fn flushall(ctx: &mut Ctx) -> Reply {
     let lazy = flush_lazy(ctx)?;
+    for db in 0..ctx.server.keyspace.databases() {
+        transactions::touch_flushed(ctx, db, None)?;
+    }
     ctx.ks.flush_all(lazy)?;
     Ok(Frame::ok())
 }

@@ -1,18 +1,23 @@
 //! Dispatch: the one path every command takes, from any front end.
 //!
 //! Order of checks (Redis `processCommand`): lookup (unknown command / subcommand) → arity →
-//! key extraction and shard locking → handler. Later issues insert auth, MULTI queueing, ACL,
-//! OOM for `denyoom` commands, read-only replica and pub/sub context checks here, and nowhere
-//! else.
+//! MULTI queueing ([`crate::cmd::transactions`]) → key extraction and shard locking → handler →
+//! signalling modified keys to WATCHers. Later issues insert auth, ACL, OOM for `denyoom`
+//! commands, read-only replica and pub/sub context checks here, and nowhere else.
+//!
+//! Resolving (lookup + arity, [`Server::resolve`]) is split from running under a guard
+//! ([`Server::run_with_guard`]) so that EXEC can check commands when they are queued and later
+//! run them all under the one guard it locked for the whole transaction.
 
 use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
-use ferrodis_keyspace::Now;
+use ferrodis_keyspace::{Guard, Now};
 use ferrodis_resp::Frame;
 
 use crate::client::Client;
-use crate::command::Ctx;
+use crate::cmd::transactions;
+use crate::command::{CommandSpec, Ctx, Handler};
 use crate::error::{CommandError, Reply};
 use crate::server::Server;
 
@@ -32,8 +37,46 @@ impl Server {
     }
 
     fn dispatch(&self, client: &mut Client, args: &[Bytes], now: Now) -> Reply {
-        let Some(name) = args.first() else {
+        if args.is_empty() {
             return Ok(Frame::NullArray);
+        }
+        let cmd = match self.resolve(client, args) {
+            Ok(cmd) => cmd,
+            Err(e) => {
+                // A command that fails its checks inside MULTI dooms the transaction.
+                client.tx.flag_error();
+                if matches!(&e, CommandError::WrongArity(name) if name == "exec") {
+                    return Err(transactions::exec_abort(client, &e));
+                }
+                return Err(e);
+            }
+        };
+
+        client.shared.last_cmd.store(cmd.idx, Ordering::Relaxed);
+        client
+            .shared
+            .last_interaction_ms
+            .store(now.ms, Ordering::Relaxed);
+
+        if client.tx.in_multi() {
+            if let Some(reply) = transactions::queue_if_in_multi(self, client, cmd, args) {
+                return reply;
+            }
+        }
+        let mut guard = self.lock_for(cmd.spec, args, now);
+        self.run_with_guard(client, cmd, args, &mut guard)
+    }
+
+    /// Looks the command (and subcommand) up and checks its arity: the checks Redis runs before
+    /// queueing a command inside MULTI. Errors: `ERR unknown command ...`, `ERR unknown
+    /// subcommand ...`, `ERR wrong number of arguments for '<name>' command`.
+    pub(crate) fn resolve(
+        &self,
+        client: &mut Client,
+        args: &[Bytes],
+    ) -> Result<Resolved, CommandError> {
+        let Some(name) = args.first() else {
+            return Err(CommandError::msg("ERR unknown command ''"));
         };
         let mut idx = match client.cmd_cache.get(name) {
             Some(idx) => idx,
@@ -64,15 +107,15 @@ impl Server {
         let handler = spec
             .handler
             .ok_or_else(|| CommandError::WrongArity(entry.full_name.clone()))?;
+        Ok(Resolved { idx, spec, handler })
+    }
 
-        client.shared.last_cmd.store(idx, Ordering::Relaxed);
-        client
-            .shared
-            .last_interaction_ms
-            .store(now.ms, Ordering::Relaxed);
-
+    /// The guard one command runs under outside a transaction: every shard for `all_shards`
+    /// commands and unnamed keys, one shard at a time for key-less commands, else the shards of
+    /// its keys.
+    pub(crate) fn lock_for(&self, spec: &CommandSpec, args: &[Bytes], now: Now) -> Guard<'_> {
         let ks = &self.keyspace;
-        let mut guard = if spec.all_shards {
+        if spec.all_shards {
             ks.lock_all(now)
         } else if spec.keys.is_empty() && spec.getkeys.is_none() {
             ks.lock_lazily(now)
@@ -91,16 +134,42 @@ impl Server {
                 .flat_map(|k| k.positions(args))
                 .map(|i| &args[i][..]);
             ks.lock_keys(keys, now)
-        };
+        }
+    }
+
+    /// Runs a resolved command's handler under `guard` (which must hold the command's shards),
+    /// then signals its modified keys to WATCHing clients while the locks are still held. EXEC
+    /// runs every queued command through here under one guard.
+    pub(crate) fn run_with_guard(
+        &self,
+        client: &mut Client,
+        cmd: Resolved,
+        args: &[Bytes],
+        guard: &mut Guard<'_>,
+    ) -> Reply {
         guard.set_no_touch(client.no_touch());
-        let mut ctx = Ctx {
+        let reply = (cmd.handler)(&mut Ctx {
             server: self,
             client,
             args,
-            ks: &mut guard,
-        };
-        handler(&mut ctx)
+            ks: guard,
+        });
+        if self.watches.is_active() {
+            transactions::signal_modified(self, client.db, cmd.spec, args, guard, reply.is_ok());
+        }
+        reply
     }
+}
+
+/// A command that passed lookup and arity: its table index, declaration and handler.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Resolved {
+    /// Index in the command table.
+    pub(crate) idx: usize,
+    /// The declaration.
+    pub(crate) spec: &'static CommandSpec,
+    /// The handler.
+    pub(crate) handler: Handler,
 }
 
 /// `ERR unknown command 'x', with args beginning with: 'a' 'b' ` (Redis 7 text: the name and

@@ -313,6 +313,8 @@ pub enum Group {
     Bitmap,
     /// HyperLogLog sketches (approximate distinct counting in strings).
     Hyperloglog,
+    /// Transactions (MULTI/EXEC/WATCH).
+    Transactions,
 }
 
 impl Group {
@@ -329,6 +331,7 @@ impl Group {
             Group::SortedSet => "sorted-set",
             Group::Bitmap => "bitmap",
             Group::Hyperloglog => "hyperloglog",
+            Group::Transactions => "transactions",
         }
     }
 }

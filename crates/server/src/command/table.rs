@@ -12,6 +12,7 @@ mod hashes;
 mod hll;
 mod lists;
 mod sets;
+mod transactions;
 mod zsets;
 
 /// Every command family's table; [`crate::command::CommandTable`] indexes them all.
@@ -23,6 +24,7 @@ pub static FAMILIES: &[&[C]] = &[
     zsets::COMMANDS,
     bitmaps::COMMANDS,
     hll::COMMANDS,
+    transactions::COMMANDS,
 ];
 
 // Flag shorthands.
