@@ -88,6 +88,19 @@ pub type Reply = Result<Frame, CommandError>;
 
 /// Error texts used in more than one place.
 pub mod msg {
+    /// A count that must be positive (LPOP/SPOP/ZPOPMIN count, LPOS ...).
+    pub const MUST_BE_POSITIVE: &str = "ERR value is out of range, must be positive";
+    /// A count beyond what Redis accepts (HRANDFIELD/ZRANDMEMBER with huge negative counts).
+    pub const VALUE_OUT_OF_RANGE: &str = "ERR value is out of range";
+    /// A random-member count of `i64::MIN` (SRANDMEMBER, HRANDFIELD, ZRANDMEMBER).
+    pub const I64_COUNT_RANGE: &str =
+        "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
+    /// A `numkeys` argument below 1 (LMPOP, ZMPOP, SINTERCARD, ZINTERCARD ...).
+    pub const NUMKEYS_POSITIVE: &str = "ERR numkeys should be greater than 0";
+    /// A `COUNT` option below 1 (LMPOP, ZMPOP).
+    pub const COUNT_POSITIVE: &str = "ERR count should be greater than 0";
+    /// A negative `LIMIT` (SINTERCARD, ZINTERCARD).
+    pub const LIMIT_NEGATIVE: &str = "ERR LIMIT can't be negative";
     /// Unknown client in CLIENT KILL.
     pub const NO_SUCH_CLIENT: &str = "ERR No such client";
     /// Invalid client name (CLIENT SETNAME, HELLO SETNAME).

@@ -13,6 +13,8 @@
 //! HSET, HMSET and HSETNX first run [`Hash::try_conversion`] over their arguments, as Redis'
 //! `hashTypeTryConversion`. A hash emptied by HDEL is deleted with its key.
 
+pub use crate::error::msg::I64_COUNT_RANGE as COUNT_OUT_OF_RANGE;
+pub use crate::error::msg::VALUE_OUT_OF_RANGE;
 use bytes::Bytes;
 use ferrodis_keyspace::glob::glob_match;
 use ferrodis_keyspace::listpack::LpValue;
@@ -32,11 +34,6 @@ pub const HASH_VALUE_NOT_INTEGER: &str = "ERR hash value is not an integer";
 pub const HASH_VALUE_NOT_FLOAT: &str = "ERR hash value is not a float";
 /// HINCRBYFLOAT with an infinite increment.
 pub const VALUE_NAN_OR_INF: &str = "ERR value is NaN or Infinity";
-/// HRANDFIELD WITHVALUES with a count beyond ±`i64::MAX / 2`.
-pub const VALUE_OUT_OF_RANGE: &str = "ERR value is out of range";
-/// HRANDFIELD with `i64::MIN` as count (Redis' `getRangeLongFromObjectOrReply`).
-pub const COUNT_OUT_OF_RANGE: &str =
-    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
 /// Most replies HRANDFIELD builds for a negative count (with repetition), 2^27 fields. Redis
 /// has no bound and runs out of memory on such requests; Ferrodis answers
 /// [`VALUE_OUT_OF_RANGE`] instead of aborting.

@@ -15,6 +15,9 @@
 //! A list left empty is deleted. New lists take `list-max-listpack-size` and
 //! `list-compress-depth` from the config at creation, as in Redis.
 
+use crate::error::msg::COUNT_POSITIVE;
+use crate::error::msg::MUST_BE_POSITIVE;
+use crate::error::msg::NUMKEYS_POSITIVE;
 use bytes::Bytes;
 use ferrodis_keyspace::list::End;
 use ferrodis_keyspace::List;
@@ -25,8 +28,6 @@ use crate::command::args::{eq_ic, parse_i64};
 use crate::command::Ctx;
 use crate::error::{CommandError, Reply};
 
-/// LPOP/RPOP count that is not a non-negative integer.
-const MUST_BE_POSITIVE: &str = "ERR value is out of range, must be positive";
 /// LSET beyond the list.
 const INDEX_OUT_OF_RANGE: &str = "ERR index out of range";
 /// LPOS RANK 0.
@@ -36,10 +37,6 @@ const RANK_ZERO: &str = "ERR RANK can't be zero: use 1 to start from the first m
 const COUNT_NEGATIVE: &str = "ERR COUNT can't be negative";
 /// LPOS MAXLEN that is not a non-negative integer.
 const MAXLEN_NEGATIVE: &str = "ERR MAXLEN can't be negative";
-/// LMPOP numkeys that is not a positive integer.
-const NUMKEYS_POSITIVE: &str = "ERR numkeys should be greater than 0";
-/// LMPOP COUNT that is not a positive integer.
-const COUNT_POSITIVE: &str = "ERR count should be greater than 0";
 
 /// Parses an integer in `min..` with one error text for malformed and out-of-range values
 /// (Redis' `getRangeLongFromObjectOrReply` with a message).

@@ -13,6 +13,8 @@
 //! order. The STORE variants overwrite the destination whatever its type (clearing its TTL),
 //! delete it when the result is empty, and answer the result's size.
 
+use crate::error::msg::LIMIT_NEGATIVE;
+use crate::error::msg::NUMKEYS_POSITIVE as NUMKEYS_NOT_POSITIVE;
 use bytes::Bytes;
 use ferrodis_keyspace::{Set, Value};
 use ferrodis_resp::Frame;
@@ -22,12 +24,8 @@ use crate::command::args::{eq_ic, parse_i64};
 use crate::command::Ctx;
 use crate::error::{CommandError, Reply};
 
-/// SINTERCARD's error for a key count that is not a positive integer.
-const NUMKEYS_NOT_POSITIVE: &str = "ERR numkeys should be greater than 0";
 /// SINTERCARD's error for a key count larger than the arguments that follow.
 const NUMKEYS_TOO_MANY: &str = "ERR Number of keys can't be greater than number of args";
-/// SINTERCARD's error for a LIMIT that is not a non-negative integer.
-const LIMIT_NEGATIVE: &str = "ERR LIMIT can't be negative";
 
 /// The sizes of the sets at `keys` (`None` for a missing key), each looked up once for reading.
 /// `WRONGTYPE` as soon as a key holds another type, even after a missing key, as in Redis.

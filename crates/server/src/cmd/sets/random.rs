@@ -1,6 +1,8 @@
 //! SPOP and SRANDMEMBER (Redis `spopCommand`, `spopWithCountCommand`,
 //! `srandmemberWithCountCommand`).
 
+use crate::error::msg::I64_COUNT_RANGE as COUNT_OUT_OF_RANGE;
+use crate::error::msg::MUST_BE_POSITIVE as COUNT_NOT_POSITIVE;
 use ferrodis_keyspace::Set;
 use ferrodis_resp::Frame;
 
@@ -8,14 +10,6 @@ use super::{bulk, limits, read_set, set_reply, write_set};
 use crate::command::args::parse_i64;
 use crate::command::Ctx;
 use crate::error::{CommandError, Reply};
-
-/// SPOP's error for a count that is not a non-negative integer (Redis'
-/// `getPositiveLongFromObjectOrReply` without a message of its own).
-const COUNT_NOT_POSITIVE: &str = "ERR value is out of range, must be positive";
-
-/// SRANDMEMBER's error for a count of `i64::MIN` (whose magnitude does not fit).
-const COUNT_OUT_OF_RANGE: &str =
-    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
 
 /// Preallocate at most this many reply slots for SRANDMEMBER with a negative count: the count
 /// comes from the client and may be far larger than anything a reply can hold.

@@ -45,6 +45,12 @@ pub use ranges::{
 };
 pub use setops::{zdiff, zdiffstore, zinter, zintercard, zinterstore, zunion, zunionstore};
 
+pub use crate::error::msg::COUNT_POSITIVE;
+pub use crate::error::msg::I64_COUNT_RANGE as COUNT_OUT_OF_RANGE;
+pub use crate::error::msg::LIMIT_NEGATIVE;
+pub use crate::error::msg::MUST_BE_POSITIVE;
+pub use crate::error::msg::NUMKEYS_POSITIVE;
+pub use crate::error::msg::VALUE_OUT_OF_RANGE;
 use bytes::Bytes;
 use ferrodis_keyspace::{Value, ZSet};
 use ferrodis_resp::{Frame, Protocol};
@@ -70,22 +76,8 @@ pub const LIMIT_NEEDS_BY: &str =
 /// ZRANGE WITHSCORES with BYLEX.
 pub const WITHSCORES_BYLEX: &str =
     "ERR syntax error, WITHSCORES not supported in combination with BYLEX";
-/// ZPOPMIN/ZPOPMAX with a negative or malformed count.
-pub const MUST_BE_POSITIVE: &str = "ERR value is out of range, must be positive";
-/// ZMPOP with a bad key count.
-pub const NUMKEYS_POSITIVE: &str = "ERR numkeys should be greater than 0";
-/// ZMPOP with a bad COUNT.
-pub const COUNT_POSITIVE: &str = "ERR count should be greater than 0";
 /// A WEIGHTS value that is not a float.
 pub const WEIGHT_NOT_FLOAT: &str = "ERR weight value is not a float";
-/// ZINTERCARD with a negative or malformed LIMIT.
-pub const LIMIT_NEGATIVE: &str = "ERR LIMIT can't be negative";
-/// ZRANDMEMBER WITHSCORES with a count beyond ±`i64::MAX / 2`, or (Ferrodis) a count asking
-/// for more than [`MAX_RANDOM_REPLY`] members.
-pub const VALUE_OUT_OF_RANGE: &str = "ERR value is out of range";
-/// ZRANDMEMBER with `i64::MIN` as count.
-pub const COUNT_OUT_OF_RANGE: &str =
-    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
 /// Most members a ZRANDMEMBER with a negative count (repetitions allowed) replies, 2^27. Redis
 /// has no bound and runs out of memory; Ferrodis answers [`VALUE_OUT_OF_RANGE`].
 pub const MAX_RANDOM_REPLY: u64 = 1 << 27;
