@@ -663,6 +663,13 @@ impl Config {
         }
     }
 
+    /// `hll-sparse-max-bytes`: the largest sparse HyperLogLog, header included, in bytes.
+    pub fn hll_sparse_max_bytes(&self) -> u64 {
+        self.num("hll-sparse-max-bytes")
+            .and_then(|n| u64::try_from(n).ok())
+            .unwrap_or(3000)
+    }
+
     /// `appendonly`: whether the append only file is on.
     pub fn appendonly(&self) -> bool {
         self.flag("appendonly")

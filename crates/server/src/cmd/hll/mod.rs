@@ -42,10 +42,7 @@ impl From<Corrupt> for CommandError {
 
 /// `hll-sparse-max-bytes`: the largest sparse sketch, header included (default 3000).
 fn sparse_max_bytes(ctx: &Ctx) -> u64 {
-    ctx.server
-        .with_config(|c| c.get_str("hll-sparse-max-bytes"))
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(3000)
+    ctx.server.with_config(|c| c.hll_sparse_max_bytes())
 }
 
 /// Calls `f` with the sketch at `key` (`None` when missing): `WRONGTYPE` for other types,
