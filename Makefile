@@ -33,6 +33,7 @@ bench:
 bench-compare: release
 	$(CARGO) run --release -p ferrodis-benches --bin bench-compare -- --write BENCHMARKS.md
 	$(CARGO) run --release -p ferrodis-benches --bin bench-memory -- --write BENCHMARKS.md
+	$(CARGO) run --release -p ferrodis-benches --bin bench-broker -- --write BENCHMARKS.md
 
 ## Run the fuzz targets for a fixed number of iterations (needs cargo-fuzz and nightly).
 fuzz:

@@ -27,6 +27,8 @@ pub const TRACE_ENV: &str = "FERRODIS_DIFF_TRACE";
 
 /// How long a `%noreply` step waits to be sure no reply comes.
 const NO_REPLY_WAIT: Duration = Duration::from_millis(100);
+/// How long a `%send` step waits for the server to take the command.
+const SEND_SETTLE: Duration = Duration::from_millis(30);
 /// How long a `%closed` step waits for the server to close the connection.
 const CLOSE_WAIT: Duration = Duration::from_secs(2);
 /// Most SCAN calls one `%scan` step makes before calling the iteration endless.
@@ -144,6 +146,7 @@ impl Side {
                 let bytes = self.substitute(bytes);
                 self.send(step, &bytes, &mut outcome);
             }
+            Action::Receive => self.receive(step, &mut outcome),
             Action::Nothing => {}
         }
         if step.closed && outcome.failure.is_none() {
@@ -179,6 +182,11 @@ impl Side {
                 return;
             }
         }
+        if step.nowait {
+            // Let the server take the command (and block) before the next line runs.
+            std::thread::sleep(SEND_SETTLE);
+            return;
+        }
         for _ in 0..step.replies {
             match conn.read_reply() {
                 Ok(reply) => outcome.replies.push(reply),
@@ -200,6 +208,42 @@ impl Side {
                 Err(e) => {
                     outcome.failure = Some(e.to_string());
                     self.conns.remove(&step.conn);
+                }
+            }
+        }
+    }
+
+    /// Read the step's replies without sending anything (`%recv`).
+    fn receive(&mut self, step: &Step, outcome: &mut Outcome) {
+        let conn = match self.conn(step.conn) {
+            Ok(conn) => conn,
+            Err(e) => {
+                outcome.failure = Some(e);
+                return;
+            }
+        };
+        if step.replies == 0 {
+            // `%recv=0`: nothing may be waiting (a client that must still be blocked).
+            match conn.read_reply_within(NO_REPLY_WAIT) {
+                Err(ReadError::Timeout) => {}
+                Ok(reply) => {
+                    outcome.replies.push(reply);
+                    self.conns.remove(&step.conn);
+                }
+                Err(e) => {
+                    outcome.failure = Some(e.to_string());
+                    self.conns.remove(&step.conn);
+                }
+            }
+            return;
+        }
+        for _ in 0..step.replies {
+            match conn.read_reply() {
+                Ok(reply) => outcome.replies.push(reply),
+                Err(e) => {
+                    outcome.failure = Some(e.to_string());
+                    self.conns.remove(&step.conn);
+                    return;
                 }
             }
         }

@@ -50,6 +50,9 @@ pub struct Step {
     /// Store a value of the reply in a per-server variable (`%capture=name` or
     /// `%capture=name:field` for a `field=value` text such as CLIENT INFO's).
     pub capture: Option<Capture>,
+    /// Send the command without reading its reply (`%send`): a blocking command whose reply a
+    /// later `%recv` line reads.
+    pub nowait: bool,
 }
 
 /// What a step sends.
@@ -65,6 +68,9 @@ pub enum Action {
     Disconnect,
     /// Send nothing: only check the connection (used with `%closed`).
     Nothing,
+    /// Send nothing and read the step's replies (`%recv` / `%recv=N`): a blocked command's
+    /// late reply, or Pub/Sub messages.
+    Receive,
 }
 
 /// How the two servers' replies must compare.
@@ -182,6 +188,7 @@ fn parse_step(line: usize, text: &str) -> Result<Step, String> {
         replies: 1,
         closed: false,
         capture: None,
+        nowait: false,
     };
     let mut rest = text;
     let mut raw = false;
@@ -256,6 +263,19 @@ fn parse_step(line: usize, text: &str) -> Result<Step, String> {
                 step.closed = true;
                 None
             }
+            "%send" => {
+                step.nowait = true;
+                replies = Some(0);
+                None
+            }
+            "%recv" => {
+                step.action = Action::Receive;
+                let n = value
+                    .map_or(Ok(1), str::parse)
+                    .map_err(|_| "bad %recv count")?;
+                replies = Some(n);
+                None
+            }
             "%raw" => {
                 raw = true;
                 None
@@ -299,9 +319,10 @@ fn parse_step(line: usize, text: &str) -> Result<Step, String> {
         (Action::Nothing, false, false) => step.action = Action::Command(args),
         (Action::Nothing, _, true) if step.closed => step.replies = 0,
         (Action::Sleep(_) | Action::Disconnect, false, true) => step.replies = 0,
+        (Action::Receive, false, true) => {}
         (_, true, true) => return Err("%raw needs bytes".to_owned()),
         (Action::Nothing, false, true) => return Err("nothing to run".to_owned()),
-        _ => return Err("%sleep and %disconnect take no command".to_owned()),
+        _ => return Err("%sleep, %disconnect and %recv take no command".to_owned()),
     }
     if let Some(n) = replies {
         step.replies = n;

@@ -14,7 +14,11 @@ use ferrodis_resp::Protocol;
 use parking_lot::Mutex;
 use tokio::sync::Notify;
 
+use crate::blocking::{BlockRequest, Waiter};
 use crate::cmd::transactions::TxState;
+use crate::mailbox::Mailbox;
+use crate::pubsub::Subscriptions;
+use ferrodis_resp::Frame;
 
 /// How the client is connected.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,12 +68,19 @@ pub struct ClientShared {
     pub killed: AtomicBool,
     /// Wakes the connection task when killed.
     pub kill_notify: Notify,
+    /// Pub/Sub messages and notifications other connections queued for this one.
+    pub mailbox: Mailbox,
+    /// Subscribed channels, patterns and shard channels (CLIENT LIST `sub`, `psub`, `ssub`).
+    pub sub_counts: [AtomicUsize; 3],
+    /// Blocked in a blocking command (CLIENT LIST flag `b`).
+    pub blocked: AtomicBool,
 }
 
 impl ClientShared {
     /// Asks the connection to close as soon as possible.
     pub fn kill(&self) {
         self.killed.store(true, Ordering::Release);
+        self.mailbox.close();
         self.kill_notify.notify_one();
     }
 
@@ -108,6 +119,18 @@ pub struct Client {
     pub(crate) cmd_cache: CommandCache,
     /// MULTI queue and watched keys.
     pub tx: TxState,
+    /// Running inside EXEC (blocking commands answer at once instead of blocking).
+    pub in_exec: bool,
+    /// Pub/Sub subscriptions.
+    pub subs: Subscriptions,
+    /// Replies the current command produced before its returned one (SUBSCRIBE with several
+    /// channels answers once per channel); written first, in order.
+    pub pending_frames: Vec<Frame>,
+    /// Set by a blocking command that found nothing to serve: the connection parks the client
+    /// instead of sending the returned placeholder reply (see [`crate::blocking`]).
+    pub block: Option<BlockRequest>,
+    /// Set by dispatch once a blocking command is parked: the connection waits on it.
+    pub parked: Option<Arc<Waiter>>,
 }
 
 /// A one-entry cache of the last top-level command name a client sent.
@@ -150,6 +173,36 @@ impl Client {
         self.shared.resp.store(v, Ordering::Relaxed);
     }
 
+    /// Mirrors the subscription counts into [`ClientShared::sub_counts`].
+    pub fn sync_sub_counts(&self) {
+        let c = &self.shared.sub_counts;
+        c[0].store(self.subs.channels.len(), Ordering::Relaxed);
+        c[1].store(self.subs.patterns.len(), Ordering::Relaxed);
+        c[2].store(self.subs.shard.len(), Ordering::Relaxed);
+    }
+
+    /// A client acting for a parked one (serving a blocked command on its behalf): same id,
+    /// db, protocol and shared state, nothing else.
+    pub(crate) fn acting_for(shared: Arc<ClientShared>, db: usize, protocol: Protocol) -> Client {
+        Client {
+            id: shared.id,
+            db,
+            protocol,
+            reply_off: false,
+            reply_skip_next: false,
+            reply_skip_this: false,
+            close_after_reply: false,
+            shared,
+            cmd_cache: CommandCache::default(),
+            tx: TxState::default(),
+            in_exec: false,
+            subs: Subscriptions::default(),
+            pending_frames: Vec::new(),
+            block: None,
+            parked: None,
+        }
+    }
+
     /// Whether CLIENT NO-TOUCH is on.
     pub fn no_touch(&self) -> bool {
         self.shared.no_touch.load(Ordering::Relaxed)
@@ -186,6 +239,9 @@ impl ClientRegistry {
             no_touch: AtomicBool::new(false),
             killed: AtomicBool::new(false),
             kill_notify: Notify::new(),
+            mailbox: Mailbox::default(),
+            sub_counts: Default::default(),
+            blocked: AtomicBool::new(false),
         });
         if kind != ClientKind::Local {
             self.clients.lock().insert(id, shared.clone());
@@ -201,7 +257,17 @@ impl ClientRegistry {
             shared,
             cmd_cache: CommandCache::default(),
             tx: TxState::default(),
+            in_exec: false,
+            subs: Subscriptions::default(),
+            pending_frames: Vec::new(),
+            block: None,
+            parked: None,
         }
+    }
+
+    /// The shared state of client `id`, if connected.
+    pub fn get(&self, id: u64) -> Option<Arc<ClientShared>> {
+        self.clients.lock().get(&id).cloned()
     }
 
     /// Removes a closed connection.

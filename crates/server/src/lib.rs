@@ -9,19 +9,26 @@
 //! - [`cmd`]: command handlers, one module per family.
 //! - [`server`]: [`Server`], the state every front end shares.
 //! - [`client`]: connection state and the client registry.
+//! - [`blocking`]: clients parked in BLPOP-like commands and serving them.
+//! - [`pubsub`], [`mailbox`]: Pub/Sub subscriptions and per-client out-of-band output.
+//! - [`notify`]: keyspace notifications.
 //! - [`net`]: listeners and the per-connection read/execute/write loop.
 //! - [`logging`]: tracing set-up with Redis' log levels and `logfile`.
 //!
 //! Every front end (TCP, Unix socket, the in-process API of the `ferrodis` crate) runs commands
 //! through [`Server::execute`], the only entry to command execution.
 
+pub mod blocking;
 pub mod client;
 pub mod cmd;
 pub mod command;
 pub mod config;
 pub mod error;
 pub mod logging;
+pub mod mailbox;
 pub mod net;
+pub mod notify;
+pub mod pubsub;
 pub mod server;
 
 pub use client::Client;

@@ -461,9 +461,12 @@ async fn accept_client<S: ClientSocket>(
     let client = server.clients.register(kind, addr, laddr, fd);
     let id = client.id;
     tracing::debug!("Accepted client id={id}");
-    if let Err(e) = run_connection(&server, stream, client).await {
+    let mut client = client;
+    if let Err(e) = run_connection(&server, stream, &mut client).await {
         tracing::debug!("Client id={id} closed: {e}");
     }
+    server.pubsub.unsubscribe_all(&mut client);
+    client.shared.mailbox.close();
     server.clients.unregister(id);
 }
 
@@ -477,6 +480,8 @@ fn decode_limits(server: &Server) -> DecodeLimits {
 /// Why a read stopped.
 enum ReadOutcome {
     Data(usize),
+    /// Other connections queued output for this one (Pub/Sub).
+    Mail,
     Closed,
 }
 
@@ -540,6 +545,7 @@ async fn read_some<S: ClientSocket>(
             r = wait => r?,
             _ = client.shared.kill_notify.notified() => false,
             _ = shutdown.wait_for(|v| *v) => false,
+            _ = client.shared.mailbox.notify.notified() => return Ok(ReadOutcome::Mail),
         };
         if !ready {
             return Ok(ReadOutcome::Closed);
@@ -562,7 +568,7 @@ async fn read_some<S: ClientSocket>(
 async fn run_connection<S: ClientSocket>(
     server: &Server,
     mut stream: S,
-    mut client: Client,
+    client: &mut Client,
 ) -> io::Result<()> {
     let mut rbuf = BytesMut::with_capacity(READ_CHUNK_BYTES);
     let mut wbuf = BytesMut::with_capacity(READ_CHUNK_BYTES);
@@ -578,8 +584,12 @@ async fn run_connection<S: ClientSocket>(
                 .clamp(READ_CHUNK_BYTES, 1 << 20);
             rbuf.reserve(want);
         }
-        let n = match read_some(server, &client, &mut shutdown, &stream, &mut rbuf).await? {
+        let n = match read_some(server, client, &mut shutdown, &stream, &mut rbuf).await? {
             ReadOutcome::Data(n) => n,
+            ReadOutcome::Mail => {
+                deliver_mail(server, client, &mut stream, &mut wbuf).await?;
+                continue;
+            }
             ReadOutcome::Closed => return Ok(()),
         };
         if client.shared.is_killed() {
@@ -593,17 +603,42 @@ async fn run_connection<S: ClientSocket>(
         let mut commands = 0u64;
         let mut errors = 0u64;
         let mut close = false;
-        let now = Now::system();
+        let mut now = Now::system();
         loop {
             match decoder.decode_into(&mut rbuf, &mut args) {
                 Ok(true) => {
                     commands += 1;
                     let skip = std::mem::take(&mut client.reply_skip_next);
-                    let frame = server.execute_at(&mut client, &args, now);
+                    let mut frame = server.execute_at(client, &args, now);
+                    if let Some(w) = client.parked.take() {
+                        flush(server, client, &mut stream, &mut wbuf).await?;
+                        match wait_parked(server, client, &stream, &mut rbuf, &w, &mut shutdown)
+                            .await?
+                        {
+                            Some(f) => frame = f,
+                            None => return Ok(()),
+                        }
+                        now = Now::system();
+                    }
                     let suppressed =
                         std::mem::take(&mut client.reply_skip_this) || skip || client.reply_off;
                     if matches!(frame, Frame::Error(_)) {
                         errors += 1;
+                    }
+                    if client.shared.mailbox.has_pending() {
+                        // Messages published before (or by) this command precede its reply.
+                        while client
+                            .shared
+                            .mailbox
+                            .drain_into(&mut wbuf, FLUSH_THRESHOLD_BYTES)
+                        {
+                            flush(server, client, &mut stream, &mut wbuf).await?;
+                        }
+                    }
+                    for f in client.pending_frames.drain(..) {
+                        if !suppressed {
+                            encode(&f, client.protocol, &mut wbuf);
+                        }
                     }
                     if !suppressed {
                         encode(&frame, client.protocol, &mut wbuf);
@@ -613,7 +648,7 @@ async fn run_connection<S: ClientSocket>(
                         break;
                     }
                     if wbuf.len() >= FLUSH_THRESHOLD_BYTES {
-                        flush(server, &client, &mut stream, &mut wbuf).await?;
+                        flush(server, client, &mut stream, &mut wbuf).await?;
                     }
                 }
                 Ok(false) => break,
@@ -635,7 +670,7 @@ async fn run_connection<S: ClientSocket>(
                 .fetch_add(errors, Ordering::Relaxed);
         }
         client.shared.qbuf.store(rbuf.len(), Ordering::Relaxed);
-        flush(server, &client, &mut stream, &mut wbuf).await?;
+        flush(server, client, &mut stream, &mut wbuf).await?;
         if close {
             let _ = stream.shutdown().await;
             return Ok(());
@@ -643,6 +678,81 @@ async fn run_connection<S: ClientSocket>(
         if rbuf.is_empty() && rbuf.capacity() > 4 * READ_CHUNK_BYTES {
             // A big request went through: give the memory back.
             rbuf = BytesMut::with_capacity(READ_CHUNK_BYTES);
+        }
+    }
+}
+
+/// Writes what other connections queued for this one, a chunk at a time.
+async fn deliver_mail<S: AsyncWrite + Unpin>(
+    server: &Server,
+    client: &Client,
+    stream: &mut S,
+    wbuf: &mut BytesMut,
+) -> io::Result<()> {
+    loop {
+        let more = client
+            .shared
+            .mailbox
+            .drain_into(wbuf, FLUSH_THRESHOLD_BYTES);
+        flush(server, client, stream, wbuf).await?;
+        if !more {
+            return Ok(());
+        }
+    }
+}
+
+/// Waits for a parked client's reply: served by a writer, CLIENT UNBLOCK, or its deadline.
+/// Keeps reading the socket meanwhile (pipelined requests stay buffered in `rbuf`), so a
+/// client that hangs up is noticed; returns `None` when the connection must close.
+async fn wait_parked<S: ClientSocket>(
+    server: &Server,
+    client: &Client,
+    stream: &S,
+    rbuf: &mut BytesMut,
+    w: &Arc<crate::blocking::Waiter>,
+    shutdown: &mut tokio::sync::watch::Receiver<bool>,
+) -> io::Result<Option<Frame>> {
+    use crate::blocking::Finish;
+    let deadline = w.deadline_ms().map(|ms| {
+        let left = ms.saturating_sub(ferrodis_keyspace::clock::unix_ms());
+        tokio::time::Instant::now() + Duration::from_millis(left)
+    });
+    let mut closing = false;
+    loop {
+        let sleep = async {
+            match deadline {
+                Some(d) => tokio::time::sleep_until(d).await,
+                None => std::future::pending().await,
+            }
+        };
+        let give_up = tokio::select! {
+            _ = w.notify.notified() => false,
+            _ = sleep => true,
+            _ = client.shared.kill_notify.notified() => { closing = true; true }
+            _ = shutdown.wait_for(|v| *v) => { closing = true; true }
+            r = stream.readable() => {
+                if r.is_err() {
+                    closing = true;
+                } else {
+                    if rbuf.capacity() - rbuf.len() < READ_CHUNK_BYTES / 4 {
+                        rbuf.reserve(READ_CHUNK_BYTES);
+                    }
+                    match stream.try_read_buf(rbuf) {
+                        Ok(0) => closing = true,
+                        Ok(n) => {
+                            server.stats.total_net_input_bytes.fetch_add(n as u64, Ordering::Relaxed);
+                        }
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                        Err(_) => closing = true,
+                    }
+                }
+                closing
+            }
+        };
+        match server.blocking.finish(w, give_up) {
+            Finish::Reply(f) if !closing => return Ok(Some(f)),
+            Finish::Reply(_) => return Ok(None),
+            Finish::Waiting => {}
         }
     }
 }
@@ -657,7 +767,15 @@ async fn flush<S: AsyncWrite + Unpin>(
         return Ok(());
     }
     client.shared.obuf.store(wbuf.len(), Ordering::Relaxed);
-    stream.write_all(wbuf).await?;
+    // A client that does not read must not pin this task: a kill (CLIENT KILL, output buffer
+    // limit, shutdown) abandons the write.
+    tokio::select! {
+        biased;
+        r = stream.write_all(wbuf) => r?,
+        _ = client.shared.kill_notify.notified() => {
+            return Err(io::Error::other("client killed while writing"));
+        }
+    }
     server
         .stats
         .total_net_output_bytes

@@ -10,10 +10,13 @@ use ferrodis_keyspace::{EncodingLimits, Keyspace};
 use parking_lot::RwLock;
 use tokio::sync::watch;
 
+use crate::blocking::Blocking;
 use crate::client::ClientRegistry;
 use crate::cmd::transactions::WatchRegistry;
 use crate::command::CommandTable;
 use crate::config::{Config, ConfigSetError, LogLevel};
+use crate::mailbox::OutputLimit;
+use crate::pubsub::PubSub;
 
 /// Config values read on hot paths, mirrored from [`Config`] into atomics so that connections
 /// never take the config lock per command.
@@ -35,6 +38,10 @@ pub struct HotConfig {
     /// declaration order: read on every aggregate write, so no lock (a reader racing CONFIG SET
     /// may see a mix of old and new thresholds for one command, which is harmless).
     pub encoding: [AtomicI64; 7],
+    /// `notify-keyspace-events` bits (see [`crate::notify::class`]).
+    pub notify_flags: AtomicU32,
+    /// `client-output-buffer-limit pubsub`: hard bytes, soft bytes, soft seconds.
+    pub pubsub_limit: [AtomicU64; 3],
 }
 
 impl HotConfig {
@@ -47,6 +54,15 @@ impl HotConfig {
             proto_max_bulk_len: AtomicU64::new(c.proto_max_bulk_len_bytes()),
             protected_mode: AtomicBool::new(c.protected_mode()),
             encoding: encoding_atomics(c.encoding_limits()),
+            notify_flags: AtomicU32::new(u32::from(c.notify_keyspace_events())),
+            pubsub_limit: {
+                let l = c.pubsub_output_limit();
+                [
+                    AtomicU64::new(l.hard_bytes),
+                    AtomicU64::new(l.soft_bytes),
+                    AtomicU64::new(l.soft_secs),
+                ]
+            },
         }
     }
 
@@ -66,6 +82,16 @@ impl HotConfig {
             .zip(encoding_atomics(c.encoding_limits()))
         {
             slot.store(v.into_inner(), Ordering::Relaxed);
+        }
+        self.notify_flags
+            .store(u32::from(c.notify_keyspace_events()), Ordering::Relaxed);
+        let l = c.pubsub_output_limit();
+        for (slot, v) in self
+            .pubsub_limit
+            .iter()
+            .zip([l.hard_bytes, l.soft_bytes, l.soft_secs])
+        {
+            slot.store(v, Ordering::Relaxed);
         }
     }
 }
@@ -149,6 +175,10 @@ pub struct Server {
     pub clients: ClientRegistry,
     /// Keys watched by clients (WATCH), signalled by every write.
     pub watches: Arc<WatchRegistry>,
+    /// Clients parked in blocking commands.
+    pub blocking: Blocking,
+    /// Pub/Sub subscriptions.
+    pub pubsub: PubSub,
     /// The command table.
     pub commands: CommandTable,
     /// Statistics.
@@ -172,6 +202,16 @@ pub struct Server {
 pub type RebindSender = tokio::sync::mpsc::UnboundedSender<Vec<std::net::TcpListener>>;
 
 impl Server {
+    /// The `pubsub` class of `client-output-buffer-limit`, as CONFIG SET left it.
+    pub fn pubsub_limit(&self) -> OutputLimit {
+        let l = &self.hot.pubsub_limit;
+        OutputLimit {
+            hard_bytes: l[0].load(Ordering::Relaxed),
+            soft_bytes: l[1].load(Ordering::Relaxed),
+            soft_secs: l[2].load(Ordering::Relaxed),
+        }
+    }
+
     /// The current aggregate encoding thresholds (CONFIG SET applies to the next command).
     pub fn encoding_limits(&self) -> EncodingLimits {
         let e = &self.hot.encoding;
@@ -200,6 +240,8 @@ impl Server {
             config: RwLock::new(config),
             clients: ClientRegistry::default(),
             watches: Arc::default(),
+            blocking: Blocking::default(),
+            pubsub: PubSub::default(),
             commands: CommandTable::new(),
             stats: Stats::default(),
             run_id,
@@ -348,7 +390,10 @@ impl Server {
         let start = Instant::now();
         let stats = self
             .keyspace
-            .active_expire_cycle(unix_ms(), budget, |db, key| self.watches.touch(db, key));
+            .active_expire_cycle(unix_ms(), budget, |db, key| {
+                self.watches.touch(db, key);
+                self.notify_keyspace_event(crate::notify::class::EXPIRED, "expired", key, db);
+            });
         if stats.timed_out {
             self.stats
                 .expired_time_cap_reached_count

@@ -196,6 +196,7 @@ pub fn copy(ctx: &mut Ctx) -> Reply {
     if dst_db != src_db {
         // Dispatch signals the keys in the selected db; another destination db is ours.
         ctx.server.watches.touch(dst_db, &dst);
+        ctx.server.blocking.signal(dst_db, &dst);
     }
     Ok(Frame::Integer(1))
 }
@@ -218,6 +219,7 @@ pub fn move_(ctx: &mut Ctx) -> Reply {
         ctx.ks.add(dst_db, &key, value, expire)?;
         // Dispatch signals the key in the source db; the destination is ours to signal.
         ctx.server.watches.touch(dst_db, &key);
+        ctx.server.blocking.signal(dst_db, &key);
     }
     Ok(Frame::Integer(1))
 }
@@ -239,6 +241,8 @@ pub fn swapdb(ctx: &mut Ctx) -> Reply {
     let (a, b) = (a as usize, b as usize);
     transactions::touch_flushed(ctx, a, Some(b))?;
     transactions::touch_flushed(ctx, b, Some(a))?;
+    ctx.server.blocking.signal_db(a);
+    ctx.server.blocking.signal_db(b);
     ctx.ks.swap_db(a, b)?;
     Ok(Frame::ok())
 }

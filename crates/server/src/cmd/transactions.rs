@@ -246,29 +246,6 @@ pub(crate) fn queue_if_in_multi(
     Some(Ok(Frame::simple("QUEUED")))
 }
 
-/// After a command ran under `guard` (registry active): signals keys lazily expired meanwhile
-/// and, for a successful `write` command, its keys in `db` (Redis `signalModifiedKey`).
-pub(crate) fn signal_modified(
-    server: &Server,
-    db: usize,
-    spec: &CommandSpec,
-    args: &[Bytes],
-    guard: &mut Guard<'_>,
-    ok: bool,
-) {
-    let reg = &server.watches;
-    for (edb, key) in guard.take_expired() {
-        reg.touch(edb, &key);
-    }
-    if ok && spec.flags.has(Flags::WRITE) {
-        for i in spec.key_positions(args).keys {
-            if let Some(key) = args.get(i) {
-                reg.touch(db, key);
-            }
-        }
-    }
-}
-
 /// Before db `emptied` is flushed (or swapped with `replaced_with`): signals the watched keys
 /// of `emptied` that exist there (or in `replaced_with`), as Redis' `touchAllWatchedKeysInDb`.
 /// The guard must hold every shard.
@@ -337,9 +314,7 @@ pub fn watch(ctx: &mut Ctx) -> Reply {
         ctx.ks.peek(db, key)?;
     }
     let server = ctx.server;
-    for (edb, key) in ctx.ks.take_expired() {
-        server.watches.touch(edb, &key);
-    }
+    server.signal_expired(ctx.ks);
     let w = ctx.client.tx.watch.get_or_insert_with(|| Watch {
         registry: server.watches.clone(),
         dirty: Arc::new(AtomicBool::new(false)),
@@ -377,6 +352,7 @@ pub fn exec(ctx: &mut Ctx) -> Reply {
     drop(watch);
     let mut replies = Vec::with_capacity(multi.queue.len());
     let mut deferred = Vec::new();
+    ctx.client.in_exec = true;
     for (i, q) in multi.queue.iter().enumerate() {
         if SELF_LOCKING.contains(&server.commands.entry(q.cmd.idx).full_name.as_str()) {
             deferred.push(i);
@@ -393,6 +369,7 @@ pub fn exec(ctx: &mut Ctx) -> Reply {
         let reply = server.run_with_guard(ctx.client, q.cmd, &q.args, &mut guard);
         replies[i] = reply.unwrap_or_else(|e| e.to_frame());
     }
+    ctx.client.in_exec = false;
     Ok(Frame::Array(replies))
 }
 
@@ -403,9 +380,7 @@ fn is_dirty(server: &Server, w: &Watch, guard: &mut Guard<'_>) -> bool {
         // Applies lazy expiry: a watched key that expired since WATCH counts as modified.
         let _ = guard.peek(*db, key);
     }
-    for (db, key) in guard.take_expired() {
-        server.watches.touch(db, &key);
-    }
+    server.signal_expired(guard);
     w.dirty.load(Ordering::Acquire)
 }
 

@@ -2,7 +2,9 @@
 //!
 //! Order of checks (Redis `processCommand`): lookup (unknown command / subcommand) → arity →
 //! MULTI queueing ([`crate::cmd::transactions`]) → key extraction and shard locking → handler →
-//! signalling modified keys to WATCHers. Later issues insert auth, ACL, OOM for `denyoom`
+//! signalling modified keys to WATCHers and to clients parked on them ([`crate::blocking`]) →
+//! parking a blocking command that found nothing, under its locks → after the locks are
+//! released, serving parked clients whose keys became ready. Later issues insert auth, ACL, OOM for `denyoom`
 //! commands, read-only replica and pub/sub context checks here, and nowhere else.
 //!
 //! Resolving (lookup + arity, [`Server::resolve`]) is split from running under a guard
@@ -17,8 +19,9 @@ use ferrodis_resp::Frame;
 
 use crate::client::Client;
 use crate::cmd::transactions;
-use crate::command::{CommandSpec, Ctx, Handler};
+use crate::command::{CommandSpec, Ctx, Flags, Handler};
 use crate::error::{CommandError, Reply};
+use crate::notify::class;
 use crate::server::Server;
 
 impl Server {
@@ -64,7 +67,16 @@ impl Server {
             }
         }
         let mut guard = self.lock_for(cmd.spec, args, now);
-        self.run_with_guard(client, cmd, args, &mut guard)
+        let reply = self.run_with_guard(client, cmd, args, &mut guard);
+        if let Some(req) = client.block.take() {
+            // Parked under the command's locks: a push that follows must find the waiter.
+            client.parked = Some(self.blocking.park(client, cmd, args, req));
+        }
+        drop(guard);
+        if self.blocking.has_ready() {
+            self.serve_ready();
+        }
+        reply
     }
 
     /// Looks the command (and subcommand) up and checks its arity: the checks Redis runs before
@@ -154,10 +166,28 @@ impl Server {
             args,
             ks: guard,
         });
-        if self.watches.is_active() {
-            transactions::signal_modified(self, client.db, cmd.spec, args, guard, reply.is_ok());
+        self.signal_expired(guard);
+        if reply.is_ok()
+            && cmd.spec.flags.has(Flags::WRITE)
+            && (self.watches.is_active() || self.blocking.is_active())
+        {
+            for i in cmd.spec.key_positions(args).keys {
+                if let Some(key) = args.get(i) {
+                    self.watches.touch(client.db, key);
+                    self.blocking.signal(client.db, key);
+                }
+            }
         }
         reply
+    }
+
+    /// Signals the keys `guard` found expired (lazy expiry) to WATCHers and as `expired`
+    /// keyspace events.
+    pub(crate) fn signal_expired(&self, guard: &mut Guard<'_>) {
+        for (db, key) in guard.take_expired() {
+            self.watches.touch(db, &key);
+            self.notify_keyspace_event(class::EXPIRED, "expired", &key, db);
+        }
     }
 }
 

@@ -140,6 +140,29 @@ pub(crate) static SECTIONS: &[(&str, &[Entry])] = &[
         ],
     ),
     (
+        "Pub/Sub and notifications",
+        &[
+            entry(
+                "notify-keyspace-events",
+                "\"\"",
+                &[
+                    "Keyspace notifications published over Pub/Sub: K (__keyspace@<db>__",
+                    "channels), E (__keyevent@<db>__ channels) and event classes g $ l s h z x",
+                    "e t d m n, or A for g$lshzxetd. \"\" turns them off.",
+                ],
+            ),
+            entry(
+                "client-output-buffer-limit",
+                "pubsub 32mb 8mb 60",
+                &[
+                    "Output limits per client class (normal, replica, pubsub): a client whose",
+                    "pending output reaches the hard limit, or stays above the soft limit for",
+                    "the given seconds, is disconnected. 0 disables a limit.",
+                ],
+            ),
+        ],
+    ),
+    (
         "Performance",
         &[
             entry(

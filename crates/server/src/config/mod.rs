@@ -38,7 +38,7 @@
 mod error;
 #[cfg(test)]
 mod example;
-mod glob;
+pub(crate) mod glob;
 mod load;
 mod syntax;
 mod table;
@@ -668,6 +668,27 @@ impl Config {
         self.num("hll-sparse-max-bytes")
             .and_then(|n| u64::try_from(n).ok())
             .unwrap_or(3000)
+    }
+
+    /// `notify-keyspace-events` as a bit set: bit `i` is letter `i` of `g$lshzxetdnKEm` (see [`crate::notify`]).
+    pub fn notify_keyspace_events(&self) -> u16 {
+        match self.value("notify-keyspace-events") {
+            Some(Value::Notify(bits)) => *bits,
+            _ => 0,
+        }
+    }
+
+    /// The `pubsub` class of `client-output-buffer-limit` (hard bytes, soft bytes, soft
+    /// seconds; 0 disables a limit).
+    pub fn pubsub_output_limit(&self) -> crate::mailbox::OutputLimit {
+        match self.value("client-output-buffer-limit") {
+            Some(Value::OutputBufferLimits(l)) => crate::mailbox::OutputLimit {
+                hard_bytes: l[2].hard_bytes,
+                soft_bytes: l[2].soft_bytes,
+                soft_secs: u64::try_from(l[2].soft_secs).unwrap_or(0),
+            },
+            _ => crate::mailbox::OutputLimit::default(),
+        }
     }
 
     /// `appendonly`: whether the append only file is on.

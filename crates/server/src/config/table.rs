@@ -425,7 +425,8 @@ pub(crate) static TABLE: &[Directive] = &[
         "notify-keyspace-events",
         Kind::Special(S::NotifyKeyspaceEvents),
         "",
-    ),
+    )
+    .with(FERRODIS),
     // Encodings.
     d("hash-max-listpack-entries", int(0, LLONG_MAX), "512").alias("hash-max-ziplist-entries"),
     d("hash-max-listpack-value", mem(0, LLONG_MAX), "64").alias("hash-max-ziplist-value"),
@@ -443,7 +444,8 @@ pub(crate) static TABLE: &[Directive] = &[
         "client-output-buffer-limit",
         Kind::Special(S::ClientOutputBufferLimit),
         OBUF_DEFAULT,
-    ),
+    )
+    .with(FERRODIS),
     d(
         "client-query-buffer-limit",
         mem(MB, LLONG_MAX),
