@@ -47,8 +47,8 @@ pub struct PubSub {
     channels: RwLock<HashMap<Bytes, Subscribers>>,
     patterns: RwLock<Vec<(Bytes, Subscribers)>>,
     shard: RwLock<HashMap<Bytes, Subscribers>>,
-    /// Clients closed for exceeding `client-output-buffer-limit` (INFO
-    /// `client_output_buffer_limit_disconnections`... counted here for the pubsub class).
+    /// Subscribers closed for exceeding the `pubsub` class of `client-output-buffer-limit`
+    /// (Redis 7.0 prints no INFO field for it; kept for tests and logs).
     pub limit_disconnections: AtomicU64,
 }
 

@@ -315,6 +315,8 @@ pub enum Group {
     Hyperloglog,
     /// Transactions (MULTI/EXEC/WATCH).
     Transactions,
+    /// Pub/Sub (SUBSCRIBE/PUBLISH/PUBSUB).
+    Pubsub,
 }
 
 impl Group {
@@ -332,6 +334,7 @@ impl Group {
             Group::Bitmap => "bitmap",
             Group::Hyperloglog => "hyperloglog",
             Group::Transactions => "transactions",
+            Group::Pubsub => "pubsub",
         }
     }
 }
@@ -420,13 +423,19 @@ impl CommandSpec {
     }
 
     /// The keys of `args` (the command name included), from the command's `getkeys` function
-    /// or its key specs.
+    /// or its key specs; `not_key` specs (SSUBSCRIBE's shard channels) name no keys, as in
+    /// Redis' `getKeysFromCommand`.
     pub fn key_positions(&self, args: &[bytes::Bytes]) -> KeyPositions {
         if let Some(f) = self.getkeys {
             return f(args);
         }
         KeyPositions {
-            keys: self.keys.iter().flat_map(|k| k.positions(args)).collect(),
+            keys: self
+                .keys
+                .iter()
+                .filter(|k| !k.flags.contains(&"not_key"))
+                .flat_map(|k| k.positions(args))
+                .collect(),
             unnamed: false,
         }
     }
