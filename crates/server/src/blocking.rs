@@ -10,9 +10,11 @@
 //!   wake-up). Each key keeps its waiters in arrival order (first come, first served).
 //! - A successful write to a key that has waiters marks the key ready ([`Blocking::signal`]).
 //!   After the writing command released its locks (after EXEC for a transaction), and before its
-//!   reply is sent, the writer's thread serves the ready keys ([`Server::serve_ready`]): for
-//!   each waiter in order it locks the waiter's keys, re-runs the waiter's command on its behalf
-//!   and hands over the reply, until the key has nothing left. A command served this way can
+//!   reply is sent, the writer's thread serves the ready keys ([`Server::serve_ready`]) in the
+//!   order they became ready: for each waiter in order it locks the waiter's keys, re-runs the
+//!   waiter's command on its behalf (with [`Client::serving`] naming the ready key, which the
+//!   command pops from) and hands over the reply, until the key has nothing left. Waiters for
+//!   another type than the key now holds are passed over. A command served this way can
 //!   make other keys ready (BLMOVE pushes to its destination); those are served in the same
 //!   loop.
 //! - The parked connection waits for its reply, its deadline, CLIENT UNBLOCK, a kill or its
@@ -126,7 +128,8 @@ struct Inner {
 pub struct Blocking {
     parked: AtomicUsize,
     inner: Mutex<Inner>,
-    ready: Mutex<Vec<(usize, Bytes)>>,
+    /// Keys made ready, in the order they were (Redis serves `ready_keys` first to last).
+    ready: Mutex<VecDeque<(usize, Bytes)>>,
     has_ready: AtomicBool,
 }
 
@@ -139,6 +142,16 @@ impl Blocking {
     /// Keys with at least one parked client (INFO `total_blocking_keys`).
     pub fn blocking_keys(&self) -> usize {
         self.inner.lock().keys.len()
+    }
+
+    /// Parked clients with a deadline (INFO `clients_in_timeout_table`).
+    pub fn with_deadline(&self) -> usize {
+        let inner = self.inner.lock();
+        inner
+            .clients
+            .values()
+            .filter(|w| w.req.deadline_ms.is_some())
+            .count()
     }
 
     /// Whether any client is parked (one atomic load: writers skip signalling otherwise).
@@ -214,7 +227,9 @@ impl Blocking {
             .keys
             .contains_key(&(db, Bytes::copy_from_slice(key)));
         if waited {
-            self.ready.lock().push((db, Bytes::copy_from_slice(key)));
+            self.ready
+                .lock()
+                .push_back((db, Bytes::copy_from_slice(key)));
             self.has_ready.store(true, Ordering::Release);
         }
     }
@@ -246,19 +261,21 @@ impl Blocking {
 
     fn pop_ready(&self) -> Option<(usize, Bytes)> {
         let mut r = self.ready.lock();
-        let k = r.pop();
+        let k = r.pop_front();
         if r.is_empty() {
             self.has_ready.store(false, Ordering::Release);
         }
         k
     }
 
-    fn first_waiter(&self, db: usize, key: &Bytes) -> Option<Arc<Waiter>> {
+    /// The clients parked on `(db, key)`, in arrival order (a snapshot).
+    fn waiters(&self, db: usize, key: &Bytes) -> Vec<Arc<Waiter>> {
         self.inner
             .lock()
             .keys
             .get(&(db, key.clone()))
-            .and_then(|q| q.front().cloned())
+            .map(|q| q.iter().cloned().collect())
+            .unwrap_or_default()
     }
 
     /// Ends (or checks) a parked client's wait. With `give_up` (deadline passed, connection
@@ -305,45 +322,58 @@ impl Blocking {
 
 impl Server {
     /// Serves clients parked on ready keys (Redis `handleClientsBlockedOnKeys`): for each ready
-    /// key, its waiters in arrival order while the key holds data of their type. Called by the
-    /// thread whose write made the keys ready, after releasing that write's locks.
+    /// key, its waiters in arrival order while the key holds data; a waiter for another type
+    /// (BZPOPMIN parked on a key that became a list) is passed over, as Redis serves only the
+    /// clients blocked for the key's type. Called by the thread whose write made the keys
+    /// ready, after releasing that write's locks.
     pub fn serve_ready(&self) {
         while let Some((db, key)) = self.blocking.pop_ready() {
-            while let Some(w) = self.blocking.first_waiter(db, &key) {
-                if !self.serve_one(&w, &key) {
+            for w in self.blocking.waiters(db, &key) {
+                if self.serve_one(&w, &key) == Served::KeyEmpty {
                     break;
                 }
             }
         }
     }
 
-    /// Tries to serve `w` from `key`; false when the key cannot serve anyone now.
-    fn serve_one(&self, w: &Arc<Waiter>, key: &Bytes) -> bool {
+    /// Tries to serve `w` from `key`.
+    fn serve_one(&self, w: &Arc<Waiter>, key: &Bytes) -> Served {
         let mut guard = self.lock_for(w.cmd.spec, &w.args, Now::system());
         let mut st = w.state.lock();
         if !matches!(*st, State::Waiting) {
             // Timed out or unblocked meanwhile: its connection removes it; skip it here.
             drop(st);
             self.blocking.unpark(w);
-            return true;
+            return Served::PassedOver;
         }
-        let servable = matches!(
-            guard.peek(w.db, key),
-            Ok(Some(e)) if e.value.type_name() == w.req.type_name
-        );
-        if !servable {
-            return false;
+        match guard.peek(w.db, key) {
+            Ok(Some(e)) if e.value.type_name() == w.req.type_name => {}
+            Ok(Some(_)) => return Served::PassedOver,
+            _ => return Served::KeyEmpty,
         }
         let mut acting = Client::acting_for(w.client.clone(), w.db, w.protocol);
+        acting.serving = Some(key.clone());
         let reply = self.run_with_guard(&mut acting, w.cmd, &w.args, &mut guard);
         if acting.block.is_some() {
-            return false;
+            return Served::KeyEmpty;
         }
         *st = State::Done(reply.unwrap_or_else(|e| e.to_frame()));
         drop(st);
         drop(guard);
         self.blocking.unpark(w);
         w.notify.notify_one();
-        true
+        Served::Yes
     }
+}
+
+/// What [`Server::serve_ready`]'s attempt to serve one waiter did.
+#[derive(Debug, PartialEq, Eq)]
+enum Served {
+    /// Served: its reply is handed over.
+    Yes,
+    /// Not served, but later waiters may be: it waits for another type, or is no longer
+    /// waiting.
+    PassedOver,
+    /// The key has nothing (left) to serve: stop serving it.
+    KeyEmpty,
 }

@@ -131,6 +131,10 @@ pub struct Client {
     pub block: Option<BlockRequest>,
     /// Set by dispatch once a blocking command is parked: the connection waits on it.
     pub parked: Option<Arc<Waiter>>,
+    /// The key a parked command is re-run for ([`crate::blocking`]): blocking handlers pop
+    /// from it rather than from the first non-empty of their keys, as Redis serves the key
+    /// that became ready.
+    pub serving: Option<Bytes>,
 }
 
 /// A one-entry cache of the last top-level command name a client sent.
@@ -200,6 +204,7 @@ impl Client {
             pending_frames: Vec::new(),
             block: None,
             parked: None,
+            serving: None,
         }
     }
 
@@ -262,6 +267,7 @@ impl ClientRegistry {
             pending_frames: Vec::new(),
             block: None,
             parked: None,
+            serving: None,
         }
     }
 

@@ -717,6 +717,11 @@ async fn wait_parked<S: ClientSocket>(
         let left = ms.saturating_sub(ferrodis_keyspace::clock::unix_ms());
         tokio::time::Instant::now() + Duration::from_millis(left)
     });
+    if client.shared.is_killed() {
+        // Killed before this wait began (its wake-up may have gone to an earlier select).
+        let _ = server.blocking.finish(w, true);
+        return Ok(None);
+    }
     let mut closing = false;
     loop {
         let sleep = async {
@@ -799,5 +804,8 @@ pub fn execute_local(server: &Server, client: &mut Client, args: &[bytes::Bytes]
         .stats
         .total_commands_processed
         .fetch_add(1, Ordering::Relaxed);
-    server.execute(client, args)
+    let frame = server.execute(client, args);
+    // Only the last reply reaches an in-process caller (SUBSCRIBE a b answers once per channel).
+    client.pending_frames.clear();
+    frame
 }
