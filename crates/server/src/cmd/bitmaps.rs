@@ -27,6 +27,7 @@ use ferrodis_resp::Frame;
 use crate::command::args::{eq_ic, parse_i64};
 use crate::command::Ctx;
 use crate::error::{CommandError, Reply};
+use crate::notify::class;
 
 /// A bad or too large bit offset (SETBIT, GETBIT, BITFIELD).
 const BAD_OFFSET: &str = "ERR bit offset is not an integer or out of range";
@@ -73,26 +74,37 @@ fn with_string<R>(
     f: impl FnOnce(&[u8]) -> R,
 ) -> Result<Option<R>, CommandError> {
     let db = ctx.db();
-    match ctx.ks.lookup_read(db, key)? {
-        None => Ok(None),
+    let found = match ctx.ks.lookup_read(db, key)? {
+        None => None,
         Some(e) => match &e.value {
-            Value::String(s) => Ok(Some(s.with_bytes(f))),
-            _ => Err(CommandError::WrongType),
+            Value::String(s) => Some(s.with_bytes(f)),
+            _ => return Err(CommandError::WrongType),
         },
+    };
+    if found.is_none() {
+        ctx.notify_miss(key);
     }
+    Ok(found)
 }
 
 /// The string at `key` for a bit write (Redis `lookupStringForBitCommand`): created empty when
-/// missing, `WRONGTYPE` for other types, then made `raw` and zero-padded to hold bit `max_bit`.
+/// missing (publishing `new`), `WRONGTYPE` for other types, then made `raw` and zero-padded to
+/// hold bit `max_bit`. Also returns whether it was created or grown: a change even when no bit
+/// flips (Redis 7.0 then publishes `setbit`).
 fn string_for_bit_write<'a>(
     ctx: &'a mut Ctx,
     key: &[u8],
     max_bit: u64,
-) -> Result<&'a mut StrValue, CommandError> {
+) -> Result<(&'a mut StrValue, bool), CommandError> {
     let db = ctx.db();
-    let (e, _) = ctx
+    let server = ctx.server;
+    let new_on = ctx.pre_expire(class::NEW, key)?;
+    let (e, created) = ctx
         .ks
         .lookup_write_or_add(db, key, || Value::String(StrValue::Raw(Bytes::new())))?;
+    if created && new_on {
+        server.notify_keyspace_event(class::NEW, "new", key, db);
+    }
     let Value::String(s) = &mut e.value else {
         return Err(CommandError::WrongType);
     };
@@ -105,7 +117,7 @@ fn string_for_bit_write<'a>(
         // Writing the zero padding at the end turns the value raw and grows it.
         s.set_range(len, &vec![0u8; need.saturating_sub(len)]);
     }
-    Ok(s)
+    Ok((s, need > len))
 }
 
 /// Reads bit `offset` (0 past the end).
@@ -123,7 +135,7 @@ pub fn setbit(ctx: &mut Ctx) -> Reply {
         _ => return Err(CommandError::msg(BAD_BIT)),
     };
     let key = ctx.arg(1).clone();
-    let s = string_for_bit_write(ctx, &key, offset)?;
+    let (s, grown) = string_for_bit_write(ctx, &key, offset)?;
     // The padding above makes the byte exist.
     let byte = (offset >> 3) as usize;
     let mask = 0x80u8 >> (offset & 7);
@@ -131,6 +143,9 @@ pub fn setbit(ctx: &mut Ctx) -> Reply {
     let new = if on { old | mask } else { old & !mask };
     if new != old {
         s.set_range(byte, &[new]);
+    }
+    if grown || new != old {
+        ctx.notify(class::STRING, "setbit", &key);
     }
     Ok(Frame::Integer(i64::from(old & mask != 0)))
 }
@@ -348,15 +363,15 @@ pub fn bitop(ctx: &mut Ctx) -> Reply {
         sources.push(with_string(ctx, key, Bytes::copy_from_slice)?.unwrap_or_default());
     }
     let max_len = sources.iter().map(Bytes::len).max().unwrap_or(0);
-    let db = ctx.db();
     let dest = &args[2];
     if max_len == 0 {
-        ctx.ks.delete(db, dest)?;
+        ctx.delete_key(dest)?;
         return Ok(Frame::Integer(0));
     }
     let result = combine(op, &sources, max_len);
     let value = Value::String(StrValue::Raw(Bytes::from(result)));
-    ctx.ks.set(db, dest, value, false)?;
+    ctx.set_key(dest, value, false)?;
+    ctx.notify(class::STRING, "set", dest);
     Ok(Frame::Integer(max_len as i64))
 }
 
@@ -591,8 +606,18 @@ fn bitfield_generic(ctx: &mut Ctx, read_only: bool) -> Reply {
     if read_only {
         return Err(CommandError::msg(RO_ONLY_GET));
     }
-    let s = string_for_bit_write(ctx, &key, highest)?;
-    let replies = ops.iter().map(|op| field_apply(s, *op)).collect();
+    let (s, mut changed) = string_for_bit_write(ctx, &key, highest)?;
+    let replies = ops
+        .iter()
+        .map(|op| {
+            let (reply, wrote) = field_apply(s, *op);
+            changed |= wrote;
+            reply
+        })
+        .collect();
+    if changed {
+        ctx.notify(class::STRING, "setbit", &key);
+    }
     Ok(Frame::Array(replies))
 }
 
@@ -606,13 +631,14 @@ fn field_gets(b: &[u8], ops: &[FieldOp]) -> Vec<Frame> {
         .collect()
 }
 
-/// Runs one BITFIELD subcommand on `s` (which holds every written field).
-fn field_apply(s: &mut StrValue, op: FieldOp) -> Frame {
+/// Runs one BITFIELD subcommand on `s` (which holds every written field): its reply, and
+/// whether it changed the field's value.
+fn field_apply(s: &mut StrValue, op: FieldOp) -> (Frame, bool) {
     let read = |s: &StrValue, ty: FieldType, off: u64| {
         s.with_bytes(|b| ty.value_of(get_field(b, off, ty.bits)))
     };
     let (ty, off, new, reply, overflowed, mode) = match op {
-        FieldOp::Get(ty, off) => return Frame::Integer(read(s, ty, off)),
+        FieldOp::Get(ty, off) => return (Frame::Integer(read(s, ty, off)), false),
         FieldOp::Set(ty, off, v, mode) => {
             let old = read(s, ty, off);
             // An unsigned field is set from the value's 64-bit pattern, as Redis does.
@@ -631,10 +657,11 @@ fn field_apply(s: &mut StrValue, op: FieldOp) -> Frame {
         }
     };
     if overflowed && mode == Overflow::Fail {
-        return Frame::Null;
+        return (Frame::Null, false);
     }
+    let old = read(s, ty, off);
     set_field(s, off, ty.bits, new as u64);
-    Frame::Integer(reply)
+    (Frame::Integer(reply), old != new)
 }
 
 #[cfg(test)]

@@ -27,6 +27,7 @@ use crate::command::args::parse_cursor;
 use crate::command::args::{eq_ic, parse_i64};
 use crate::command::Ctx;
 use crate::error::{msg, CommandError, Reply};
+use crate::notify::class;
 
 /// HINCRBY on a value that is not an integer.
 pub const HASH_VALUE_NOT_INTEGER: &str = "ERR hash value is not an integer";
@@ -76,6 +77,7 @@ fn set_pairs(ctx: &mut Ctx, cmd: &str) -> Result<i64, CommandError> {
     for pair in args[2..].chunks_exact(2) {
         created += i64::from(hash.set(&pair[0], &pair[1], &limits));
     }
+    ctx.notify(class::HASH, "hset", &args[1]);
     Ok(created)
 }
 
@@ -89,6 +91,7 @@ pub fn hsetnx(ctx: &mut Ctx) -> Reply {
     }
     hash.try_conversion(&args[2..4], &limits);
     hash.set(&args[2], &args[3], &limits);
+    ctx.notify(class::HASH, "hset", &args[1]);
     Ok(Frame::Integer(1))
 }
 
@@ -169,6 +172,9 @@ pub fn hdel(ctx: &mut Ctx) -> Reply {
         }
     }
     let empty = hash.is_empty();
+    if deleted > 0 {
+        ctx.notify(class::HASH, "hdel", &args[1]);
+    }
     delete_if_empty(ctx, &args[1], empty)?;
     Ok(Frame::Integer(deleted))
 }
@@ -214,6 +220,7 @@ pub fn hincrby(ctx: &mut Ctx) -> Reply {
         itoa::Buffer::new().format(new).as_bytes(),
         &limits,
     );
+    ctx.notify(class::HASH, "hincrby", &args[1]);
     Ok(Frame::Integer(new))
 }
 
@@ -243,6 +250,7 @@ pub fn hincrbyfloat(ctx: &mut Ctx) -> Reply {
     let mut text = Vec::new();
     sum.format_human(&mut text);
     hash.set(&args[2], &text, &limits);
+    ctx.notify(class::HASH, "hincrbyfloat", &args[1]);
     Ok(Frame::Bulk(Bytes::from(text)))
 }
 

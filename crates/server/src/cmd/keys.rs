@@ -21,13 +21,14 @@ use crate::command::args::parse_cursor;
 use crate::command::args::{eq_ic, parse_i32, parse_i64};
 use crate::command::Ctx;
 use crate::error::{msg, CommandError, Reply};
+use crate::notify::class;
 
 /// `DEL key [key ...]`: number of keys removed.
 pub fn del(ctx: &mut Ctx) -> Reply {
-    let db = ctx.db();
+    let args = ctx.args;
     let mut n = 0;
-    for key in &ctx.args[1..] {
-        if ctx.ks.delete(db, key)? {
+    for key in &args[1..] {
+        if ctx.delete_key(key)? {
             n += 1;
         }
     }
@@ -42,10 +43,13 @@ pub fn unlink(ctx: &mut Ctx) -> Reply {
 /// `EXISTS key [key ...]`: how many of the arguments exist (repeats count again).
 pub fn exists(ctx: &mut Ctx) -> Reply {
     let db = ctx.db();
+    let args = ctx.args;
     let mut n = 0;
-    for key in &ctx.args[1..] {
+    for key in &args[1..] {
         if ctx.ks.lookup_read_no_touch(db, key)?.is_some() {
             n += 1;
+        } else {
+            ctx.notify_miss(key);
         }
     }
     Ok(Frame::Integer(n))
@@ -54,11 +58,15 @@ pub fn exists(ctx: &mut Ctx) -> Reply {
 /// `TYPE key`: `+string`, ..., or `+none`.
 pub fn type_(ctx: &mut Ctx) -> Reply {
     let db = ctx.db();
+    let args = ctx.args;
     let t = ctx
         .ks
-        .lookup_read_no_touch(db, &ctx.args[1])?
-        .map_or("none", |e| e.value.type_name());
-    Ok(Frame::simple(t))
+        .lookup_read_no_touch(db, &args[1])?
+        .map(|e| e.value.type_name());
+    if t.is_none() {
+        ctx.notify_miss(&args[1]);
+    }
+    Ok(Frame::simple(t.unwrap_or("none")))
 }
 
 /// `KEYS pattern`: every matching key (order unspecified).
@@ -140,6 +148,9 @@ fn rename_generic(ctx: &mut Ctx, nx: bool) -> Reply {
     }
     if let Some((value, expire)) = ctx.ks.remove(db, &src)? {
         ctx.ks.add(db, &dst, value, expire)?;
+        ctx.notify_new(&dst);
+        ctx.notify(class::GENERIC, "rename_from", &src);
+        ctx.notify(class::GENERIC, "rename_to", &dst);
     }
     Ok(if nx { Frame::Integer(1) } else { Frame::ok() })
 }
@@ -183,6 +194,7 @@ pub fn copy(ctx: &mut Ctx) -> Reply {
         return Err(CommandError::SameObject);
     }
     let Some(e) = ctx.ks.lookup_read_no_touch(src_db, &src)? else {
+        ctx.notify_miss(&src);
         return Ok(Frame::Integer(0));
     };
     let (value, expire) = (e.value.clone(), e.expire_ms());
@@ -193,6 +205,8 @@ pub fn copy(ctx: &mut Ctx) -> Reply {
         ctx.ks.delete(dst_db, &dst)?;
     }
     ctx.ks.add(dst_db, &dst, value, expire)?;
+    ctx.notify_in(class::NEW, "new", &dst, dst_db);
+    ctx.notify_in(class::GENERIC, "copy_to", &dst, dst_db);
     if dst_db != src_db {
         // Dispatch signals the keys in the selected db; another destination db is ours.
         ctx.server.watches.touch(dst_db, &dst);
@@ -217,6 +231,9 @@ pub fn move_(ctx: &mut Ctx) -> Reply {
     }
     if let Some((value, expire)) = ctx.ks.remove(src_db, &key)? {
         ctx.ks.add(dst_db, &key, value, expire)?;
+        ctx.notify_in(class::NEW, "new", &key, dst_db);
+        ctx.notify_in(class::GENERIC, "move_from", &key, src_db);
+        ctx.notify_in(class::GENERIC, "move_to", &key, dst_db);
         // Dispatch signals the key in the source db; the destination is ours to signal.
         ctx.server.watches.touch(dst_db, &key);
         ctx.server.blocking.signal(dst_db, &key);
@@ -344,9 +361,10 @@ fn expire_generic(ctx: &mut Ctx, when_kind: When, cmd: &str) -> Reply {
         return Ok(Frame::Integer(0));
     }
     if when <= now_ms {
-        ctx.ks.delete(db, &key)?;
+        ctx.delete_key(&key)?;
     } else {
         ctx.ks.set_expire(db, &key, Some(when as u64))?;
+        ctx.notify(class::GENERIC, "expire", &key);
     }
     Ok(Frame::Integer(1))
 }
@@ -374,10 +392,15 @@ pub fn pexpireat(ctx: &mut Ctx) -> Reply {
 /// The expire of `key` for TTL-like commands: `Err(-2)` missing, `Err(-1)` no expire.
 fn key_expire(ctx: &mut Ctx) -> Result<Result<u64, i64>, CommandError> {
     let db = ctx.db();
-    Ok(match ctx.ks.lookup_read_no_touch(db, &ctx.args[1])? {
+    let args = ctx.args;
+    let found = match ctx.ks.lookup_read_no_touch(db, &args[1])? {
         None => Err(-2),
         Some(e) => e.expire_ms().ok_or(-1),
-    })
+    };
+    if found == Err(-2) {
+        ctx.notify_miss(&args[1]);
+    }
+    Ok(found)
 }
 
 fn ttl_generic(ctx: &mut Ctx, millis: bool) -> Reply {
@@ -431,6 +454,7 @@ pub fn persist(ctx: &mut Ctx) -> Reply {
         .is_some_and(|e| e.expire_ms().is_some());
     if had {
         ctx.ks.set_expire(db, &key, None)?;
+        ctx.notify(class::GENERIC, "persist", &key);
     }
     Ok(Frame::Integer(i64::from(had)))
 }
@@ -438,10 +462,13 @@ pub fn persist(ctx: &mut Ctx) -> Reply {
 /// `TOUCH key [key ...]`: updates access times; the number of existing keys.
 pub fn touch(ctx: &mut Ctx) -> Reply {
     let db = ctx.db();
+    let args = ctx.args;
     let mut n = 0;
-    for key in &ctx.args[1..] {
+    for key in &args[1..] {
         if ctx.ks.lookup_read(db, key)?.is_some() {
             n += 1;
+        } else {
+            ctx.notify_miss(key);
         }
     }
     Ok(Frame::Integer(n))

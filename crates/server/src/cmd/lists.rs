@@ -1,4 +1,5 @@
-//! List commands (Redis 7.0 `t_list.c` semantics; the blocking ones come later).
+//! List commands (Redis 7.0 `t_list.c` semantics; the blocking ones are in
+//! [`crate::cmd::blocking_pops`], on top of `pop_first` and `move_generic`).
 //!
 //! ```text
 //! LPUSH key element [element ...]       RPUSH key element [element ...]
@@ -27,6 +28,7 @@ use super::{delete_if_empty, list_or_create, read_list, write_list};
 use crate::command::args::{eq_ic, parse_i64};
 use crate::command::Ctx;
 use crate::error::{CommandError, Reply};
+use crate::notify::class;
 
 /// LSET beyond the list.
 const INDEX_OUT_OF_RANGE: &str = "ERR index out of range";
@@ -40,7 +42,7 @@ const MAXLEN_NEGATIVE: &str = "ERR MAXLEN can't be negative";
 
 /// Parses an integer in `min..` with one error text for malformed and out-of-range values
 /// (Redis' `getRangeLongFromObjectOrReply` with a message).
-fn parse_at_least(arg: &[u8], min: i64, err: &'static str) -> Result<i64, CommandError> {
+pub(crate) fn parse_at_least(arg: &[u8], min: i64, err: &'static str) -> Result<i64, CommandError> {
     match parse_i64(arg) {
         Ok(v) if v >= min => Ok(v),
         _ => Err(CommandError::msg(err)),
@@ -48,7 +50,7 @@ fn parse_at_least(arg: &[u8], min: i64, err: &'static str) -> Result<i64, Comman
 }
 
 /// `LEFT` or `RIGHT` (case-insensitive), else `ERR syntax error`.
-fn parse_end(arg: &[u8]) -> Result<End, CommandError> {
+pub(crate) fn parse_end(arg: &[u8]) -> Result<End, CommandError> {
     if eq_ic(arg, "left") {
         Ok(End::Head)
     } else if eq_ic(arg, "right") {
@@ -84,7 +86,25 @@ fn push_generic(ctx: &mut Ctx, end: End, only_existing: bool) -> Reply {
     for e in &args[2..] {
         list.push(end, e);
     }
-    Ok(len_reply(list))
+    let reply = len_reply(list);
+    ctx.notify(class::LIST, push_event(end), &args[1]);
+    Ok(reply)
+}
+
+/// The keyspace event of a push at `end`.
+fn push_event(end: End) -> &'static str {
+    match end {
+        End::Head => "lpush",
+        End::Tail => "rpush",
+    }
+}
+
+/// The keyspace event of a pop at `end`.
+fn pop_event(end: End) -> &'static str {
+    match end {
+        End::Head => "lpop",
+        End::Tail => "rpop",
+    }
 }
 
 /// `LPUSH key element [element ...]`: the new length.
@@ -139,6 +159,9 @@ fn pop_generic(ctx: &mut Ctx, end: End, name: &str) -> Reply {
         }
     };
     let empty = list.is_empty();
+    if count != Some(0) {
+        ctx.notify(class::LIST, pop_event(end), &args[1]);
+    }
     delete_if_empty(ctx, &args[1], empty)?;
     Ok(reply)
 }
@@ -219,6 +242,7 @@ pub fn lset(ctx: &mut Ctx) -> Reply {
     };
     let index = parse_i64(&args[2])?;
     if list.set(index, &args[3]) {
+        ctx.notify(class::LIST, "lset", &args[1]);
         Ok(Frame::ok())
     } else {
         Err(CommandError::msg(INDEX_OUT_OF_RANGE))
@@ -240,7 +264,9 @@ pub fn linsert(ctx: &mut Ctx) -> Reply {
         return Ok(Frame::Integer(0));
     };
     if list.insert_at_pivot(&args[3], &args[4], after) {
-        Ok(len_reply(list))
+        let reply = len_reply(list);
+        ctx.notify(class::LIST, "linsert", &args[1]);
+        Ok(reply)
     } else {
         Ok(Frame::Integer(-1))
     }
@@ -256,6 +282,9 @@ pub fn lrem(ctx: &mut Ctx) -> Reply {
     };
     let removed = list.remove(&args[3], count);
     let empty = list.is_empty();
+    if removed > 0 {
+        ctx.notify(class::LIST, "lrem", &args[1]);
+    }
     delete_if_empty(ctx, &args[1], empty)?;
     Ok(Frame::Integer(removed as i64))
 }
@@ -272,6 +301,7 @@ pub fn ltrim(ctx: &mut Ctx) -> Reply {
     list.delete_range(keep_from + keep, len);
     list.delete_range(0, keep_from);
     let empty = list.is_empty();
+    ctx.notify(class::LIST, "ltrim", &args[1]);
     delete_if_empty(ctx, &args[1], empty)?;
     Ok(Frame::ok())
 }
@@ -361,7 +391,7 @@ pub fn lpos(ctx: &mut Ctx) -> Reply {
 /// LMOVE/RPOPLPUSH (Redis `lmoveGenericCommand`): pops from `from` of the source and pushes at
 /// `to` of the destination; null when the source is missing. A destination of another type is
 /// `WRONGTYPE` before anything is popped; source = destination rotates the list.
-fn move_generic(ctx: &mut Ctx, from: End, to: End) -> Reply {
+pub(crate) fn move_generic(ctx: &mut Ctx, from: End, to: End) -> Reply {
     let args = ctx.args;
     let (src, dst) = (&args[1], &args[2]);
     let make = new_list(ctx);
@@ -374,11 +404,14 @@ fn move_generic(ctx: &mut Ctx, from: End, to: End) -> Reply {
     let Some(value) = write_list(ctx, src)?.and_then(|l| l.pop(from)) else {
         return Ok(Frame::Null);
     };
+    // Redis order: the push (and `new`) on the destination, then the pop, then `del`.
+    list_or_create(ctx, dst, make)?.push(to, &value);
+    ctx.notify(class::LIST, push_event(to), dst);
+    ctx.notify(class::LIST, pop_event(from), src);
     if src != dst {
         let empty = write_list(ctx, src)?.is_none_or(|l| l.is_empty());
         delete_if_empty(ctx, src, empty)?;
     }
-    list_or_create(ctx, dst, make)?.push(to, &value);
     Ok(Frame::Bulk(value))
 }
 
@@ -394,15 +427,24 @@ pub fn rpoplpush(ctx: &mut Ctx) -> Reply {
     move_generic(ctx, End::Tail, End::Head)
 }
 
-/// `LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]`: `[key, [elements]]` from the first
-/// non-empty list, or a null array. `ERR numkeys should be greater than 0`, `ERR count should
-/// be greater than 0`, `ERR syntax error` (also when numkeys exceeds the arguments).
-pub fn lmpop(ctx: &mut Ctx) -> Reply {
-    let args = ctx.args;
-    let numkeys = parse_at_least(&args[1], 1, NUMKEYS_POSITIVE)? as u64;
+/// The arguments LMPOP and BLMPOP share, from `numkeys` on.
+pub(crate) struct MpopArgs {
+    /// Argument positions of the keys.
+    pub(crate) keys: std::ops::Range<usize>,
+    /// The end to pop from.
+    pub(crate) end: End,
+    /// How many elements to pop at most (1 without COUNT).
+    pub(crate) count: usize,
+}
+
+/// Parses `numkeys key [key ...] LEFT|RIGHT [COUNT count]` starting at `numkeys_at` (Redis
+/// `lmpopGenericCommand`): `ERR numkeys should be greater than 0`, `ERR count should be greater
+/// than 0`, `ERR syntax error` (also when numkeys exceeds the arguments).
+pub(crate) fn parse_mpop(args: &[Bytes], numkeys_at: usize) -> Result<MpopArgs, CommandError> {
+    let numkeys = parse_at_least(&args[numkeys_at], 1, NUMKEYS_POSITIVE)? as u64;
     let where_at = usize::try_from(numkeys)
         .ok()
-        .and_then(|n| n.checked_add(2))
+        .and_then(|n| n.checked_add(numkeys_at + 1))
         .filter(|&i| i < args.len())
         .ok_or(CommandError::Syntax)?;
     let end = parse_end(&args[where_at])?;
@@ -417,27 +459,53 @@ pub fn lmpop(ctx: &mut Ctx) -> Reply {
         }
         i += 2;
     }
-    let count = usize::try_from(count.unwrap_or(1)).unwrap_or(usize::MAX);
-    for key in &args[2..where_at] {
+    Ok(MpopArgs {
+        keys: numkeys_at + 1..where_at,
+        end,
+        count: usize::try_from(count.unwrap_or(1)).unwrap_or(usize::MAX),
+    })
+}
+
+/// Pops up to `count` elements at `end` of the first non-empty list among `keys` (a key of
+/// another type met before it is `WRONGTYPE`); that key and the elements in pop order. Shared
+/// by LMPOP, BLPOP, BRPOP and BLMPOP (Redis `mpopGenericCommand`); emits `lpop`/`rpop`.
+pub(crate) fn pop_first(
+    ctx: &mut Ctx,
+    keys: &[Bytes],
+    end: End,
+    count: usize,
+) -> Result<Option<(Bytes, Vec<Bytes>)>, CommandError> {
+    for key in keys {
         let Some(list) = write_list(ctx, key)? else {
             continue;
         };
         let n = count.min(list.len());
-        let popped: Vec<Frame> = (0..n)
-            .filter_map(|_| list.pop(end))
-            .map(Frame::Bulk)
-            .collect();
+        let popped: Vec<Bytes> = (0..n).filter_map(|_| list.pop(end)).collect();
         if popped.is_empty() {
             continue;
         }
         let empty = list.is_empty();
+        // Redis `listPopRangeAndReplyWithKey`: the pop event, then `del` for an emptied list.
+        ctx.notify(class::LIST, pop_event(end), key);
         delete_if_empty(ctx, key, empty)?;
-        return Ok(Frame::Array(vec![
-            Frame::Bulk(key.clone()),
-            Frame::Array(popped),
-        ]));
+        return Ok(Some((key.clone(), popped)));
     }
-    Ok(Frame::NullArray)
+    Ok(None)
+}
+
+/// `LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]`: `[key, [elements]]` from the first
+/// non-empty list, or a null array. Errors: `ERR numkeys should be greater than 0`, `ERR count
+/// should be greater than 0`, `ERR syntax error` (also when numkeys exceeds the arguments).
+pub fn lmpop(ctx: &mut Ctx) -> Reply {
+    let args = ctx.args;
+    let m = parse_mpop(args, 1)?;
+    Ok(match pop_first(ctx, &args[m.keys], m.end, m.count)? {
+        Some((key, popped)) => Frame::Array(vec![
+            Frame::Bulk(key),
+            Frame::Array(popped.into_iter().map(Frame::Bulk).collect()),
+        ]),
+        None => Frame::NullArray,
+    })
 }
 
 #[cfg(test)]

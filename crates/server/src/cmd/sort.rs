@@ -17,14 +17,14 @@
 //! locked (see [`sort_keys`]).
 
 use bytes::Bytes;
-use ferrodis_keyspace::Value;
+use ferrodis_keyspace::{List, Value};
 use ferrodis_resp::Frame;
 
-use crate::cmd::list_or_create;
 use crate::command::args::{eq_ic, parse_i64};
 use crate::command::strtod::strtod;
 use crate::command::{Ctx, KeyPositions};
 use crate::error::{CommandError, Reply};
+use crate::notify::class;
 
 /// `ERR One or more scores can't be converted into double`.
 pub const SCORES_NOT_DOUBLE: &str = "ERR One or more scores can't be converted into double";
@@ -241,8 +241,12 @@ fn load(ctx: &mut Ctx, key: &[u8]) -> Result<(Kind, Vec<Bytes>), CommandError> {
             }
         }
     }
+    let mut missing = false;
     let kind = match ctx.ks.lookup_read(db, key)?.map(|e| &e.value) {
-        None => Kind::List,
+        None => {
+            missing = true;
+            Kind::List
+        }
         Some(Value::List(l)) => {
             out.reserve(l.len());
             l.for_each(|e| out.push(Bytes::copy_from_slice(e)));
@@ -260,6 +264,9 @@ fn load(ctx: &mut Ctx, key: &[u8]) -> Result<(Kind, Vec<Bytes>), CommandError> {
         }
         Some(_) => return Err(CommandError::WrongType),
     };
+    if missing {
+        ctx.notify_miss(key);
+    }
     Ok((kind, out))
 }
 
@@ -352,28 +359,33 @@ fn lookup_by_pattern(
     key.extend_from_slice(elem);
     key.extend_from_slice(postfix);
     let db = ctx.db();
-    Ok(
-        match (ctx.ks.lookup_read(db, &key)?.map(|e| &e.value), field) {
-            (Some(Value::String(s)), None) => Some(s.to_bytes()),
-            (Some(Value::Hash(h)), Some(f)) => h.get(f),
-            _ => None,
-        },
-    )
+    let found = match ctx.ks.lookup_read(db, &key)?.map(|e| &e.value) {
+        None => None,
+        Some(Value::String(s)) if field.is_none() => Some(Some(s.to_bytes())),
+        Some(Value::Hash(h)) => Some(field.and_then(|f| h.get(f))),
+        Some(_) => Some(None),
+    };
+    if found.is_none() {
+        ctx.notify_miss(&key);
+    }
+    Ok(found.flatten())
 }
 
 /// STORE: the result replaces `dst` as a list (missing GET values stored as empty strings), or
 /// deletes it when empty; replies with the number of elements stored.
 fn store(ctx: &mut Ctx, dst: &[u8], out: Vec<Option<Bytes>>) -> Reply {
-    let db = ctx.db();
     let n = out.len();
-    ctx.ks.delete(db, dst)?;
-    if n > 0 {
-        let limits = ctx.server.encoding_limits();
-        let list = list_or_create(ctx, dst, Default::default)?;
-        for v in &out {
-            list.push_back(v.as_deref().unwrap_or(b""), &limits);
-        }
+    if n == 0 {
+        ctx.delete_key(dst)?;
+        return Ok(Frame::Integer(0));
     }
+    let limits = ctx.server.encoding_limits();
+    let mut list = List::default();
+    for v in &out {
+        list.push_back(v.as_deref().unwrap_or(b""), &limits);
+    }
+    ctx.set_key(dst, Value::List(Box::new(list)), false)?;
+    ctx.notify(class::LIST, "sortstore", dst);
     Ok(Frame::Integer(n as i64))
 }
 

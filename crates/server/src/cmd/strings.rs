@@ -24,18 +24,23 @@ use ferrodis_resp::{Frame, LongDouble};
 use crate::command::args::{eq_ic, parse_i64};
 use crate::command::Ctx;
 use crate::error::{msg, CommandError, Reply};
+use crate::notify::class;
 
 /// The string at `key` (None if missing), WRONGTYPE for other types. Counts a hit/miss.
 fn read_string(ctx: &mut Ctx, key: &[u8]) -> Result<Option<StrValue>, CommandError> {
     let db = ctx.db();
-    match ctx.ks.lookup_read(db, key)? {
-        None => Ok(None),
+    let found = match ctx.ks.lookup_read(db, key)? {
+        None => None,
         Some(e) => match &e.value {
-            Value::String(s) => Ok(Some(s.clone())),
+            Value::String(s) => Some(s.clone()),
             #[allow(unreachable_patterns)]
-            _ => Err(CommandError::WrongType),
+            _ => return Err(CommandError::WrongType),
         },
+    };
+    if found.is_none() {
+        ctx.notify_miss(key);
     }
+    Ok(found)
 }
 
 fn bulk_of(s: &StrValue) -> Frame {
@@ -46,8 +51,12 @@ fn bulk_of(s: &StrValue) -> Frame {
 pub fn get(ctx: &mut Ctx) -> Reply {
     // Reply straight from the stored value: no clone of the value, none of the key.
     let db = ctx.db();
-    match ctx.ks.lookup_read(db, &ctx.args[1])? {
-        None => Ok(Frame::Null),
+    let args = ctx.args;
+    match ctx.ks.lookup_read(db, &args[1])? {
+        None => {
+            ctx.notify_miss(&args[1]);
+            Ok(Frame::Null)
+        }
         Some(e) => match &e.value {
             Value::String(s) => Ok(bulk_of(s)),
             #[allow(unreachable_patterns)]
@@ -171,16 +180,17 @@ fn set_generic(
     }
     let v = Value::string(value);
     match expire {
-        Some(at) if at <= now_ms => {
-            // Already expired: the write behaves as a delete, as Redis' SET EXAT/PXAT in the past.
-            ctx.ks.delete(db, key)?;
-        }
+        // An expire in the past is stored as it is, as Redis does: the key counts in DBSIZE
+        // until a lookup or the expire cycle deletes it (with its `expired` event).
         Some(at) => {
-            ctx.ks.set(db, key, v, false)?;
+            ctx.set_key(key, v, false)?;
             ctx.ks.set_expire(db, key, Some(at))?;
+            ctx.notify(class::STRING, "set", key);
+            ctx.notify(class::GENERIC, "expire", key);
         }
         None => {
-            ctx.ks.set(db, key, v, opts.keep_ttl)?;
+            ctx.set_key(key, v, opts.keep_ttl)?;
+            ctx.notify(class::STRING, "set", key);
         }
     }
     Ok((true, old))
@@ -235,14 +245,18 @@ pub fn psetex(ctx: &mut Ctx) -> Reply {
 pub fn mget(ctx: &mut Ctx) -> Reply {
     let db = ctx.db();
     let mut out = Vec::with_capacity(ctx.args.len() - 1);
-    for key in &ctx.args[1..] {
+    let args = ctx.args;
+    for key in &args[1..] {
         let f = match ctx.ks.lookup_read(db, key)? {
             Some(e) => match &e.value {
                 Value::String(s) => bulk_of(s),
                 #[allow(unreachable_patterns)]
                 _ => Frame::Null,
             },
-            None => Frame::Null,
+            None => {
+                ctx.notify_miss(key);
+                Frame::Null
+            }
         };
         out.push(f);
     }
@@ -259,9 +273,10 @@ fn check_pairs(ctx: &Ctx, name: &str) -> Result<(), CommandError> {
 /// `MSET key value [key value ...]`: `+OK`; clears TTLs like SET.
 pub fn mset(ctx: &mut Ctx) -> Reply {
     check_pairs(ctx, "mset")?;
-    let db = ctx.db();
-    for pair in ctx.args[1..].chunks(2) {
-        ctx.ks.set(db, &pair[0], Value::string(&pair[1]), false)?;
+    let args = ctx.args;
+    for pair in args[1..].chunks(2) {
+        ctx.set_key(&pair[0], Value::string(&pair[1]), false)?;
+        ctx.notify(class::STRING, "set", &pair[0]);
     }
     Ok(Frame::ok())
 }
@@ -275,8 +290,10 @@ pub fn msetnx(ctx: &mut Ctx) -> Reply {
             return Ok(Frame::Integer(0));
         }
     }
-    for pair in ctx.args[1..].chunks(2) {
-        ctx.ks.set(db, &pair[0], Value::string(&pair[1]), false)?;
+    let args = ctx.args;
+    for pair in args[1..].chunks(2) {
+        ctx.set_key(&pair[0], Value::string(&pair[1]), false)?;
+        ctx.notify(class::STRING, "set", &pair[0]);
     }
     Ok(Frame::Integer(1))
 }
@@ -285,8 +302,8 @@ pub fn msetnx(ctx: &mut Ctx) -> Reply {
 pub fn getset(ctx: &mut Ctx) -> Reply {
     let (key, value) = (ctx.arg(1).clone(), ctx.arg(2).clone());
     let old = read_string(ctx, &key)?;
-    let db = ctx.db();
-    ctx.ks.set(db, &key, Value::string(&value), false)?;
+    ctx.set_key(&key, Value::string(&value), false)?;
+    ctx.notify(class::STRING, "set", &key);
     Ok(old.map_or(Frame::Null, |s| bulk_of(&s)))
 }
 
@@ -296,8 +313,7 @@ pub fn getdel(ctx: &mut Ctx) -> Reply {
     let Some(v) = read_string(ctx, &key)? else {
         return Ok(Frame::Null);
     };
-    let db = ctx.db();
-    ctx.ks.delete(db, &key)?;
+    ctx.delete_key(&key)?;
     Ok(bulk_of(&v))
 }
 
@@ -313,12 +329,20 @@ pub fn getex(ctx: &mut Ctx) -> Reply {
     if let Some((unit, raw)) = &opts.expire {
         let at = expire_at_ms(raw, *unit, now_ms, "getex")?;
         if at <= now_ms {
-            ctx.ks.delete(db, &key)?;
+            ctx.delete_key(&key)?;
         } else {
             ctx.ks.set_expire(db, &key, Some(at))?;
+            ctx.notify(class::GENERIC, "expire", &key);
         }
     } else if opts.persist {
-        ctx.ks.set_expire(db, &key, None)?;
+        let had_ttl = ctx
+            .ks
+            .peek(db, &key)?
+            .is_some_and(|e| e.expire_ms().is_some());
+        if had_ttl {
+            ctx.ks.set_expire(db, &key, None)?;
+            ctx.notify(class::GENERIC, "persist", &key);
+        }
     }
     Ok(bulk_of(&v))
 }
@@ -336,7 +360,8 @@ pub fn append(ctx: &mut Ctx) -> Reply {
     match ctx.ks.lookup_write(db, &key)? {
         None => {
             // A new key gets the value as SET would store it (int/embstr/raw).
-            ctx.ks.set(db, &key, Value::string(&data), false)?;
+            ctx.set_key(&key, Value::string(&data), false)?;
+            ctx.notify(class::STRING, "append", &key);
             Ok(Frame::Integer(data.len() as i64))
         }
         Some(e) => match &mut e.value {
@@ -345,7 +370,9 @@ pub fn append(ctx: &mut Ctx) -> Reply {
                     return Err(CommandError::StringTooLong);
                 }
                 s.append(&data);
-                Ok(Frame::Integer(s.len() as i64))
+                let len = s.len();
+                ctx.notify(class::STRING, "append", &key);
+                Ok(Frame::Integer(len as i64))
             }
             #[allow(unreachable_patterns)]
             _ => Err(CommandError::WrongType),
@@ -363,12 +390,13 @@ pub fn strlen(ctx: &mut Ctx) -> Reply {
 
 /// Adds `delta` to the integer at `key` (Redis `incrDecrCommand`): keeps the TTL.
 fn incr_by(ctx: &mut Ctx, delta: i64) -> Reply {
-    let key = &ctx.args[1];
+    let args = ctx.args;
+    let key = &args[1];
     let db = ctx.db();
     match ctx.ks.lookup_write(db, key)? {
         None => {
-            ctx.ks
-                .set(db, key, Value::String(StrValue::Int(delta)), false)?;
+            ctx.set_key(key, Value::String(StrValue::Int(delta)), false)?;
+            ctx.notify(class::STRING, "incrby", key);
             Ok(Frame::Integer(delta))
         }
         Some(e) => match &mut e.value {
@@ -376,6 +404,7 @@ fn incr_by(ctx: &mut Ctx, delta: i64) -> Reply {
                 let cur = s.as_i64().ok_or(CommandError::NotInteger)?;
                 let new = cur.checked_add(delta).ok_or(CommandError::Overflow)?;
                 *s = StrValue::Int(new);
+                ctx.notify(class::STRING, "incrby", key);
                 Ok(Frame::Integer(new))
             }
             #[allow(unreachable_patterns)]
@@ -441,9 +470,10 @@ pub fn incrbyfloat(ctx: &mut Ctx) -> Reply {
     match ctx.ks.lookup_write(db, &key)? {
         Some(e) => e.value = Value::String(stored),
         None => {
-            ctx.ks.set(db, &key, Value::String(stored), false)?;
+            ctx.set_key(&key, Value::String(stored), false)?;
         }
     }
+    ctx.notify(class::STRING, "incrbyfloat", &key);
     Ok(Frame::Bulk(Bytes::from(text)))
 }
 
@@ -502,7 +532,8 @@ pub fn setrange(ctx: &mut Ctx) -> Reply {
             let mut s = StrValue::Raw(Bytes::new());
             s.set_range(offset as usize, &data);
             let len = s.len();
-            ctx.ks.set(db, &key, Value::String(s), false)?;
+            ctx.set_key(&key, Value::String(s), false)?;
+            ctx.notify(class::STRING, "setrange", &key);
             Ok(Frame::Integer(len as i64))
         }
         Some(e) => match &mut e.value {
@@ -514,7 +545,9 @@ pub fn setrange(ctx: &mut Ctx) -> Reply {
                     return Err(CommandError::StringTooLong);
                 }
                 s.set_range(offset as usize, &data);
-                Ok(Frame::Integer(s.len() as i64))
+                let len = s.len();
+                ctx.notify(class::STRING, "setrange", &key);
+                Ok(Frame::Integer(len as i64))
             }
             #[allow(unreachable_patterns)]
             _ => Err(CommandError::WrongType),
@@ -547,7 +580,10 @@ pub fn lcs(ctx: &mut Ctx) -> Reply {
     for i in 1..=2 {
         let key = ctx.arg(i).clone();
         let s = match ctx.ks.lookup_read(db, &key)? {
-            None => Bytes::new(),
+            None => {
+                ctx.notify_miss(&key);
+                Bytes::new()
+            }
             Some(e) => match &e.value {
                 Value::String(s) => s.to_bytes(),
                 #[allow(unreachable_patterns)]

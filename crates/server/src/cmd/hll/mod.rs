@@ -22,6 +22,7 @@ use ferrodis_resp::Frame;
 use crate::command::args::eq_ic;
 use crate::command::Ctx;
 use crate::error::{CommandError, Reply};
+use crate::notify::class;
 
 use self::sketch::Corrupt;
 
@@ -54,6 +55,7 @@ fn with_sketch<R>(
 ) -> Result<Option<R>, CommandError> {
     let db = ctx.db();
     let Some(e) = ctx.ks.lookup_read(db, key)? else {
+        ctx.notify_miss(key);
         return Ok(None);
     };
     let Value::String(s) = &e.value else {
@@ -78,10 +80,16 @@ fn with_sketch_mut<R>(
     f: impl FnOnce(&mut Vec<u8>, bool) -> R,
 ) -> Result<Option<R>, CommandError> {
     let db = ctx.db();
+    let server = ctx.server;
     let (e, created) = if create {
-        ctx.ks.lookup_write_or_add(db, key, || {
+        let new_on = ctx.pre_expire(class::NEW, key)?;
+        let (e, created) = ctx.ks.lookup_write_or_add(db, key, || {
             Value::String(StrValue::Raw(Bytes::from(sketch::new_sparse())))
-        })?
+        })?;
+        if created && new_on {
+            server.notify_keyspace_event(class::NEW, "new", key, db);
+        }
+        (e, created)
     } else {
         match ctx.ks.lookup_write(db, key)? {
             Some(e) => (e, false),
@@ -122,8 +130,12 @@ pub fn pfadd(ctx: &mut Ctx) -> Reply {
         }
         Ok::<_, Corrupt>(updated)
     })?;
-    let updated = updated.transpose()?.unwrap_or(false);
-    Ok(Frame::Integer(i64::from(updated)))
+    let updated = updated.transpose();
+    if updated == Ok(Some(true)) {
+        // Redis publishes what was written also when a corrupted sketch stopped the command.
+        ctx.notify(class::STRING, "pfadd", &args[1]);
+    }
+    Ok(Frame::Integer(i64::from(updated?.unwrap_or(false))))
 }
 
 /// `PFCOUNT key [key ...]`: the estimated number of distinct elements. One key answers from
@@ -149,6 +161,9 @@ pub fn pfcount(ctx: &mut Ctx) -> Reply {
             Ok::<_, Corrupt>(card)
         }
     })?;
+    if card.is_none() {
+        ctx.notify_miss(&args[1]);
+    }
     Ok(Frame::Integer(card.transpose()?.unwrap_or(0) as i64))
 }
 
@@ -178,6 +193,7 @@ pub fn pfmerge(ctx: &mut Ctx) -> Reply {
         Ok::<_, Corrupt>(())
     })?
     .transpose()?;
+    ctx.notify(class::STRING, "pfadd", &args[1]);
     Ok(Frame::ok())
 }
 

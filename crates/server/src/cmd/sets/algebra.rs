@@ -23,6 +23,7 @@ use super::{limits, peek_set, read_set, set_reply};
 use crate::command::args::{eq_ic, parse_i64};
 use crate::command::Ctx;
 use crate::error::{CommandError, Reply};
+use crate::notify::class;
 
 /// SINTERCARD's error for a key count larger than the arguments that follow.
 const NUMKEYS_TOO_MANY: &str = "ERR Number of keys can't be greater than number of args";
@@ -82,13 +83,13 @@ fn intersect(ctx: &mut Ctx, keys: &[Bytes]) -> Result<Vec<Bytes>, CommandError> 
 /// Stores `result` at `dst` (overwriting any value and its TTL) or deletes `dst` when the result
 /// is empty; answers the result's size (Redis' `setKey` / `dbDelete` at the end of the STORE
 /// variants).
-fn store(ctx: &mut Ctx, dst: &[u8], result: Set) -> Reply {
-    let db = ctx.db();
+fn store(ctx: &mut Ctx, dst: &[u8], result: Set, event: &str) -> Reply {
     let n = result.len();
     if n == 0 {
-        ctx.ks.delete(db, dst)?;
+        ctx.delete_key(dst)?;
     } else {
-        ctx.ks.set(db, dst, Value::Set(result), false)?;
+        ctx.set_key(dst, Value::Set(result), false)?;
+        ctx.notify(class::SET, event, dst);
     }
     Ok(Frame::Integer(n as i64))
 }
@@ -106,7 +107,7 @@ pub fn sinterstore(ctx: &mut Ctx) -> Reply {
     let args = ctx.args;
     let members = intersect(ctx, &args[2..])?;
     let result = Set::from_members(members.iter().map(|m| &m[..]), &limits);
-    store(ctx, &args[1], result)
+    store(ctx, &args[1], result, "sinterstore")
 }
 
 /// `SINTERCARD numkeys key [key ...] [LIMIT limit]`: the size of the intersection, at most
@@ -228,7 +229,7 @@ pub fn sunion(ctx: &mut Ctx) -> Reply {
 pub fn sunionstore(ctx: &mut Ctx) -> Reply {
     let args = ctx.args;
     let result = union_diff(ctx, &args[2..], Op::Union)?;
-    store(ctx, &args[1], result)
+    store(ctx, &args[1], result, "sunionstore")
 }
 
 /// `SDIFF key [key ...]`: the members of the first set that no other set has, as a set reply.
@@ -241,5 +242,5 @@ pub fn sdiff(ctx: &mut Ctx) -> Reply {
 pub fn sdiffstore(ctx: &mut Ctx) -> Reply {
     let args = ctx.args;
     let result = union_diff(ctx, &args[2..], Op::Diff)?;
-    store(ctx, &args[1], result)
+    store(ctx, &args[1], result, "sdiffstore")
 }

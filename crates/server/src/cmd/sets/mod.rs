@@ -34,6 +34,7 @@ use crate::command::args::parse_cursor;
 use crate::command::args::{eq_ic, parse_i64};
 use crate::command::Ctx;
 use crate::error::{CommandError, Reply};
+use crate::notify::class;
 
 /// The encoding thresholds for this command (read once).
 fn limits(ctx: &Ctx) -> EncodingLimits {
@@ -70,6 +71,9 @@ pub fn sadd(ctx: &mut Ctx) -> Reply {
     let args = ctx.args;
     let set = set_or_create(ctx, &args[1], Set::new)?;
     let added = args[2..].iter().filter(|m| set.insert(m, &limits)).count();
+    if added > 0 {
+        ctx.notify(class::SET, "sadd", &args[1]);
+    }
     Ok(Frame::Integer(added as i64))
 }
 
@@ -90,6 +94,9 @@ pub fn srem(ctx: &mut Ctx) -> Reply {
         }
     }
     let empty = set.is_empty();
+    if removed > 0 {
+        ctx.notify(class::SET, "srem", &args[1]);
+    }
     delete_if_empty(ctx, &args[1], empty)?;
     Ok(Frame::Integer(removed))
 }
@@ -150,8 +157,11 @@ pub fn smove(ctx: &mut Ctx) -> Reply {
         return Ok(Frame::Integer(0));
     }
     let empty = set.is_empty();
+    ctx.notify(class::SET, "srem", src);
     delete_if_empty(ctx, src, empty)?;
-    set_or_create(ctx, dst, Set::new)?.insert(member, &limits);
+    if set_or_create(ctx, dst, Set::new)?.insert(member, &limits) {
+        ctx.notify(class::SET, "sadd", dst);
+    }
     Ok(Frame::Integer(1))
 }
 

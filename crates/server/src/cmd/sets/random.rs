@@ -10,6 +10,7 @@ use super::{bulk, limits, read_set, set_reply, write_set};
 use crate::command::args::parse_i64;
 use crate::command::Ctx;
 use crate::error::{CommandError, Reply};
+use crate::notify::class;
 
 /// Preallocate at most this many reply slots for SRANDMEMBER with a negative count: the count
 /// comes from the client and may be far larger than anything a reply can hold.
@@ -33,6 +34,9 @@ fn spop_one(ctx: &mut Ctx) -> Reply {
     };
     let popped = set.pop_random();
     let empty = set.is_empty();
+    if popped.is_some() {
+        ctx.notify(class::SET, "spop", &args[1]);
+    }
     super::delete_if_empty(ctx, &args[1], empty)?;
     Ok(popped.map_or(Frame::Null, Frame::Bulk))
 }
@@ -57,14 +61,15 @@ fn spop_count(ctx: &mut Ctx) -> Reply {
     }
     if count < set.len() {
         let popped = set.pop_many(count, &limits);
+        ctx.notify(class::SET, "spop", &args[1]);
         return Ok(Frame::Set(popped.into_iter().map(Frame::Bulk).collect()));
     }
     let mut all = Set::new();
     set.iter().for_each(|m| {
         all.insert_member(m, &limits);
     });
-    let db = ctx.db();
-    ctx.ks.delete(db, &args[1])?;
+    ctx.notify(class::SET, "spop", &args[1]);
+    ctx.delete_key(&args[1])?;
     Ok(set_reply(&all))
 }
 

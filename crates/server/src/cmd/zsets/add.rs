@@ -11,6 +11,7 @@ use crate::cmd::{delete_if_empty, read_zset, write_zset, zset_or_create};
 use crate::command::args::eq_ic;
 use crate::command::Ctx;
 use crate::error::{CommandError, Reply};
+use crate::notify::class;
 
 /// ZADD's parsed arguments.
 struct ZaddArgs {
@@ -93,6 +94,7 @@ fn zadd_generic(ctx: &mut Ctx, incr: bool) -> Reply {
         zset_or_create(ctx, &key, || ZSet::new_for_add(first_len, &limits))?
     };
     let (mut added, mut updated, mut last) = (0i64, 0i64, None);
+    let mut nan = false;
     for (score, member) in &a.pairs {
         match z.add(member, *score, a.flags, &limits) {
             AddOutcome::Added(s) => {
@@ -105,8 +107,19 @@ fn zadd_generic(ctx: &mut Ctx, incr: bool) -> Reply {
             }
             AddOutcome::Unchanged(s) => last = Some(s),
             AddOutcome::Skipped => {}
-            AddOutcome::NotANumber => return Err(CommandError::msg(SCORE_NAN)),
+            AddOutcome::NotANumber => {
+                nan = true;
+                break;
+            }
         }
+    }
+    // Redis notifies what was applied, also when a NaN stopped the command.
+    if added + updated > 0 {
+        let event = if a.flags.incr { "zincr" } else { "zadd" };
+        ctx.notify(class::ZSET, event, &key);
+    }
+    if nan {
+        return Err(CommandError::msg(SCORE_NAN));
     }
     if a.flags.incr {
         return Ok(last.map_or(Frame::Null, Frame::Double));
@@ -123,6 +136,9 @@ pub fn zrem(ctx: &mut Ctx) -> Reply {
     };
     let removed = args[2..].iter().filter(|m| z.remove(m)).count();
     let empty = z.is_empty();
+    if removed > 0 {
+        ctx.notify(class::ZSET, "zrem", &key);
+    }
     delete_if_empty(ctx, &key, empty)?;
     Ok(Frame::Integer(removed as i64))
 }

@@ -108,14 +108,20 @@ fn scored_reply(items: Vec<(Bytes, f64)>, withscores: bool, resp3: bool) -> Fram
 }
 
 /// Writes a STORE command's result at `dst` (Redis' `setKey`, clearing any expire), or deletes
-/// `dst` when the result is empty; the reply is the result's size.
-fn store_result(ctx: &mut Ctx, dst: &[u8], result: ZSet) -> Result<Frame, CommandError> {
-    let db = ctx.db();
+/// `dst` when the result is empty (publishing `new` + `event`, or `del`); the reply is the
+/// result's size.
+fn store_result(
+    ctx: &mut Ctx,
+    dst: &[u8],
+    result: ZSet,
+    event: &str,
+) -> Result<Frame, CommandError> {
     let len = result.len();
     if len == 0 {
-        ctx.ks.delete(db, dst)?;
+        ctx.delete_key(dst)?;
     } else {
-        ctx.ks.set(db, dst, Value::ZSet(result), false)?;
+        ctx.set_key(dst, Value::ZSet(result), false)?;
+        ctx.notify(crate::notify::class::ZSET, event, dst);
     }
     Ok(Frame::Integer(len as i64))
 }

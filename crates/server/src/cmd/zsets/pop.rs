@@ -14,6 +14,7 @@ use crate::command::args::parse_cursor;
 use crate::command::args::{eq_ic, parse_i64};
 use crate::command::Ctx;
 use crate::error::{CommandError, Reply};
+use crate::notify::class;
 
 /// Parses a count that must be ≥ `min`, replying `err` both when it is not an integer and when
 /// it is too small (Redis' `getRangeLongFromObjectOrReply` with a message).
@@ -25,11 +26,11 @@ fn count_at_least(arg: &[u8], min: i64, err: &'static str) -> Result<i64, Comman
 }
 
 /// A key and the members popped from it, in pop order.
-type Popped = (Bytes, Vec<(Bytes, f64)>);
+pub(crate) type Popped = (Bytes, Vec<(Bytes, f64)>);
 
 /// Pops up to `count` members from the first existing key of `keys` (a key of another type
 /// before it is `WRONGTYPE`); returns that key and the members in pop order.
-fn pop_first(
+pub(crate) fn pop_first(
     ctx: &mut Ctx,
     keys: &[Bytes],
     max: bool,
@@ -47,6 +48,9 @@ fn pop_first(
             }
         }
         let empty = z.is_empty();
+        if !out.is_empty() {
+            ctx.notify(class::ZSET, if max { "zpopmax" } else { "zpopmin" }, key);
+        }
         delete_if_empty(ctx, key, empty)?;
         return Ok(Some((key.clone(), out)));
     }
@@ -88,14 +92,24 @@ pub fn zpopmax(ctx: &mut Ctx) -> Reply {
     zpop(ctx, true)
 }
 
-/// `ZMPOP numkeys key ... MIN|MAX [COUNT count]`: `[key, [[member, score], ...]]` from the first
-/// non-empty sorted set, or a null array.
-pub fn zmpop(ctx: &mut Ctx) -> Reply {
-    let args = ctx.args;
-    let numkeys = count_at_least(&args[1], 1, NUMKEYS_POSITIVE)?;
+/// The arguments ZMPOP and BZMPOP share, from `numkeys` on.
+pub(crate) struct ZmpopArgs {
+    /// Argument positions of the keys.
+    pub(crate) keys: std::ops::Range<usize>,
+    /// MAX (true) or MIN.
+    pub(crate) max: bool,
+    /// How many members to pop at most (1 without COUNT).
+    pub(crate) count: usize,
+}
+
+/// Parses `numkeys key [key ...] MIN|MAX [COUNT count]` from `numkeys_at` (Redis
+/// `zmpopGenericCommand`): `ERR numkeys should be greater than 0`, `ERR count should be greater
+/// than 0`, `ERR syntax error`.
+pub(crate) fn parse_zmpop(args: &[Bytes], numkeys_at: usize) -> Result<ZmpopArgs, CommandError> {
+    let numkeys = count_at_least(&args[numkeys_at], 1, NUMKEYS_POSITIVE)?;
     let where_at = usize::try_from(numkeys)
         .ok()
-        .and_then(|n| n.checked_add(2))
+        .and_then(|n| n.checked_add(numkeys_at + 1))
         .filter(|&w| w < args.len())
         .ok_or(CommandError::Syntax)?;
     let max = match &args[where_at] {
@@ -113,19 +127,32 @@ pub fn zmpop(ctx: &mut Ctx) -> Reply {
             return Err(CommandError::Syntax);
         }
     }
-    let n = usize::try_from(count.unwrap_or(1)).unwrap_or(usize::MAX);
-    match pop_first(ctx, &args[2..where_at], max, n)? {
-        None => Ok(Frame::NullArray),
-        Some((key, items)) => Ok(Frame::Array(vec![
-            Frame::Bulk(key),
-            Frame::Array(
-                items
-                    .into_iter()
-                    .map(|(m, s)| Frame::Array(vec![Frame::Bulk(m), Frame::Double(s)]))
-                    .collect(),
-            ),
-        ])),
-    }
+    Ok(ZmpopArgs {
+        keys: numkeys_at + 1..where_at,
+        max,
+        count: usize::try_from(count.unwrap_or(1)).unwrap_or(usize::MAX),
+    })
+}
+
+/// The ZMPOP/BZMPOP reply: `[key, [[member, score], ...]]`.
+pub(crate) fn zmpop_reply((key, items): Popped) -> Frame {
+    Frame::Array(vec![
+        Frame::Bulk(key),
+        Frame::Array(
+            items
+                .into_iter()
+                .map(|(m, s)| Frame::Array(vec![Frame::Bulk(m), Frame::Double(s)]))
+                .collect(),
+        ),
+    ])
+}
+
+/// `ZMPOP numkeys key ... MIN|MAX [COUNT count]`: `[key, [[member, score], ...]]` from the first
+/// non-empty sorted set, or a null array.
+pub fn zmpop(ctx: &mut Ctx) -> Reply {
+    let args = ctx.args;
+    let z = parse_zmpop(args, 1)?;
+    Ok(pop_first(ctx, &args[z.keys], z.max, z.count)?.map_or(Frame::NullArray, zmpop_reply))
 }
 
 /// `ZRANDMEMBER key [count [WITHSCORES]]`: one random member (or null); with a count, that many

@@ -16,6 +16,7 @@ use crate::cmd::{delete_if_empty, read_zset, write_zset};
 use crate::command::args::{eq_ic, parse_i64};
 use crate::command::Ctx;
 use crate::error::{CommandError, Reply};
+use crate::notify::class;
 
 /// What a range is over.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -202,7 +203,7 @@ pub fn zrangestore(ctx: &mut Ctx) -> Reply {
         Some(z) => select(z, &a),
         None => Vec::new(),
     };
-    store_result(ctx, &dst, ZSet::from_entries(items, &limits))
+    store_result(ctx, &dst, ZSet::from_entries(items, &limits), "zrangestore")
 }
 
 /// `ZCOUNT key min max`: how many members have a score in the range.
@@ -237,6 +238,14 @@ fn remrange(ctx: &mut Ctx, range: Range) -> Reply {
     };
     let removed = z.remove_range(start, count);
     let empty = z.is_empty();
+    if removed > 0 {
+        let event = match range {
+            Range::Rank(..) => "zremrangebyrank",
+            Range::Score(_) => "zremrangebyscore",
+            Range::Lex(_) => "zremrangebylex",
+        };
+        ctx.notify(class::ZSET, event, &key);
+    }
     delete_if_empty(ctx, &key, empty)?;
     Ok(Frame::Integer(removed as i64))
 }

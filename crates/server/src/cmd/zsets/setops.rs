@@ -165,11 +165,15 @@ fn lookup_sources(ctx: &mut Ctx, keys: &[Bytes]) -> Result<Vec<Source>, CommandE
     let mut out = Vec::with_capacity(keys.len());
     for key in keys {
         let len = match ctx.ks.lookup_read(db, key)?.map(|e| &e.value) {
-            None => 0,
-            Some(Value::ZSet(z)) => z.len(),
-            Some(Value::Set(s)) => s.len(),
+            None => None,
+            Some(Value::ZSet(z)) => Some(z.len()),
+            Some(Value::Set(s)) => Some(s.len()),
             Some(_) => return Err(CommandError::WrongType),
         };
+        let len = len.unwrap_or_else(|| {
+            ctx.notify_miss(key);
+            0
+        });
         out.push(Source {
             key: key.clone(),
             len,
@@ -303,7 +307,7 @@ fn setop(ctx: &mut Ctx, name: &str, at: usize, op: SetOp, store: bool, card: boo
     if store {
         let limits = ctx.server.encoding_limits();
         let dst = args[1].clone();
-        return store_result(ctx, &dst, ZSet::from_entries(result, &limits));
+        return store_result(ctx, &dst, ZSet::from_entries(result, &limits), name);
     }
     result.sort_by(|a, b| cmp_entry(a.1, &a.0, b.1, &b.0));
     Ok(scored_reply(result, o.withscores, resp3(ctx)))
