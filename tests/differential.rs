@@ -62,6 +62,9 @@ scripts! {
     bitmaps,
     transactions,
     hll,
+    pubsub,
+    notifications,
+    blocking,
 }
 
 #[test]

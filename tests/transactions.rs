@@ -2,29 +2,13 @@
 //! in-process Ferrodis on a multi-threaded runtime: optimistic locking loses no update, and
 //! other clients never observe half of a transaction.
 
-use std::net::SocketAddr;
+mod common;
+
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use ferrodis::{Config, Ferrodis};
+use common::{connect_async, start_async};
 use redis::aio::MultiplexedConnection;
-
-async fn start() -> Ferrodis {
-    let addr: SocketAddr = "127.0.0.1:0".parse().expect("loopback address");
-    Ferrodis::start_on(Config::default(), addr)
-        .await
-        .expect("start the in-process server")
-}
-
-/// A connection of its own (WATCH state is per connection).
-async fn connect(server: &Ferrodis) -> MultiplexedConnection {
-    let addr = server.local_addr().expect("the server listens on TCP");
-    redis::Client::open(format!("redis://{addr}/"))
-        .expect("a valid URL")
-        .get_multiplexed_async_connection()
-        .await
-        .expect("connect with the redis crate")
-}
 
 /// Read-modify-write of `key` (GET, then SET value+1 in MULTI/EXEC under WATCH), retried until
 /// EXEC succeeds; returns how many EXECs were aborted by a concurrent write.
@@ -60,10 +44,10 @@ async fn watched_increment(con: &mut MultiplexedConnection, key: &str) -> u64 {
 async fn watch_retry_loops_lose_no_update() {
     const TASKS: u64 = 8;
     const PER_TASK: u64 = 50;
-    let server = start().await;
+    let server = start_async().await;
     let mut handles = Vec::new();
     for _ in 0..TASKS {
-        let mut con = connect(&server).await;
+        let mut con = connect_async(&server).await;
         handles.push(tokio::spawn(async move {
             let mut aborted = 0;
             for _ in 0..PER_TASK {
@@ -76,7 +60,7 @@ async fn watch_retry_loops_lose_no_update() {
     for h in handles {
         aborted += h.await.expect("an incrementing task");
     }
-    let mut con = connect(&server).await;
+    let mut con = connect_async(&server).await;
     let total: i64 = redis::cmd("GET")
         .arg("counter")
         .query_async(&mut con)
@@ -90,11 +74,11 @@ async fn watch_retry_loops_lose_no_update() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn readers_never_see_half_a_transaction() {
     const ROUNDS: i64 = 300;
-    let server = start().await;
+    let server = start_async().await;
     let done = Arc::new(AtomicBool::new(false));
     let mut readers = Vec::new();
     for _ in 0..3 {
-        let mut con = connect(&server).await;
+        let mut con = connect_async(&server).await;
         let done = done.clone();
         readers.push(tokio::spawn(async move {
             let mut reads = 0u64;
@@ -111,7 +95,7 @@ async fn readers_never_see_half_a_transaction() {
             reads
         }));
     }
-    let mut con = connect(&server).await;
+    let mut con = connect_async(&server).await;
     for _ in 0..ROUNDS {
         let (a, b): (i64, i64) = redis::pipe()
             .atomic()

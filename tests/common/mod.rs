@@ -10,6 +10,8 @@
 //!   `FERRODIS_REQUIRE_REFERENCE=1`.
 //! - [`RawConn`]: a blocking raw RESP connection (TCP or Unix socket) that keeps exact bytes.
 //! - [`wait_until`]: polls a condition until a deadline, instead of sleeping.
+//! - [`start_async`] / [`connect_async`]: an in-process Ferrodis on the caller's tokio runtime
+//!   and `redis` crate connections to it, for `#[tokio::test]`s.
 
 // Each test binary uses a different subset of these helpers.
 #![allow(dead_code)]
@@ -24,6 +26,26 @@ use std::time::{Duration, Instant};
 use bytes::BytesMut;
 use ferrodis::{Config, Ferrodis, Frame};
 use ferrodis_resp::decode_frame;
+
+/// Starts an in-process Ferrodis with the default config on `127.0.0.1:0`, on the current
+/// tokio runtime; stop it with `shutdown().await`.
+pub async fn start_async() -> Ferrodis {
+    let addr: SocketAddr = "127.0.0.1:0".parse().expect("loopback address");
+    Ferrodis::start_on(Config::default(), addr)
+        .await
+        .expect("start the in-process server")
+}
+
+/// A `redis` crate connection of its own to `server` (WATCH state, blocked commands and
+/// subscriptions are per connection).
+pub async fn connect_async(server: &Ferrodis) -> redis::aio::MultiplexedConnection {
+    let addr = server.local_addr().expect("the server listens on TCP");
+    redis::Client::open(format!("redis://{addr}/"))
+        .expect("a valid URL")
+        .get_multiplexed_async_connection()
+        .await
+        .expect("connect with the redis crate")
+}
 
 /// How long a test waits for a reply, a close or a condition before failing.
 pub const DEADLINE: Duration = Duration::from_secs(10);

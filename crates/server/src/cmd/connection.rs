@@ -27,8 +27,16 @@ use crate::server::Server;
 /// clients gate features on it.
 pub const REDIS_COMPAT_VERSION: &str = "7.0.15";
 
-/// `PING [message]`: `+PONG`, or the message as a bulk string.
+/// `PING [message]`: `+PONG`, or the message as a bulk string; in the RESP2 subscribed context
+/// the array `[pong, message or ""]` (Redis `pingCommand`).
 pub fn ping(ctx: &mut Ctx) -> Reply {
+    if ctx.client.protocol == Protocol::Resp2 && ctx.client.subs.active() && ctx.args.len() <= 2 {
+        let msg = ctx.args.get(1).cloned().unwrap_or_default();
+        return Ok(Frame::Array(vec![
+            Frame::Bulk(Bytes::from_static(b"pong")),
+            Frame::Bulk(msg),
+        ]));
+    }
     match ctx.args.len() {
         1 => Ok(Frame::simple("PONG")),
         2 => Ok(Frame::Bulk(ctx.arg(1).clone())),
@@ -47,9 +55,10 @@ pub fn quit(ctx: &mut Ctx) -> Reply {
     Ok(Frame::ok())
 }
 
-/// `RESET`: out of MULTI, no watched keys, back to RESP2, db 0, no name, replies on,
-/// NO-EVICT/NO-TOUCH off; `+RESET`.
+/// `RESET`: out of MULTI, no watched keys, no subscriptions, back to RESP2, db 0, no name,
+/// replies on, NO-EVICT/NO-TOUCH off; `+RESET`.
 pub fn reset(ctx: &mut Ctx) -> Reply {
+    ctx.server.pubsub.unsubscribe_all(ctx.client);
     let c = &mut *ctx.client;
     c.tx.reset();
     c.set_protocol(Protocol::Resp2);
@@ -175,6 +184,9 @@ pub fn client_line(server: &Server, c: &ClientShared) -> String {
     let age = now.saturating_sub(c.created_ms) / 1000;
     let idle = now.saturating_sub(c.last_interaction_ms.load(Ordering::Relaxed)) / 1000;
     let mut flags = String::new();
+    if c.blocked.load(Ordering::Relaxed) {
+        flags.push('b');
+    }
     if c.kind == ClientKind::Unix {
         flags.push('U');
     }
@@ -183,6 +195,9 @@ pub fn client_line(server: &Server, c: &ClientShared) -> String {
     }
     if c.no_touch.load(Ordering::Relaxed) {
         flags.push('T');
+    }
+    if is_pubsub(c) {
+        flags.push('P');
     }
     if flags.is_empty() {
         flags.push('N');
@@ -194,7 +209,7 @@ pub fn client_line(server: &Server, c: &ClientShared) -> String {
     let qbuf = c.qbuf.load(Ordering::Relaxed);
     let obl = c.obuf.load(Ordering::Relaxed);
     format!(
-        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 \
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} \
          multi=-1 qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl={} oll=0 \
          omem=0 tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
         c.id,
@@ -206,6 +221,9 @@ pub fn client_line(server: &Server, c: &ClientShared) -> String {
         idle,
         flags,
         c.db.load(Ordering::Relaxed),
+        c.sub_counts[0].load(Ordering::Relaxed),
+        c.sub_counts[1].load(Ordering::Relaxed),
+        c.sub_counts[2].load(Ordering::Relaxed),
         qbuf,
         16384usize.saturating_sub(qbuf),
         obl,
@@ -213,6 +231,22 @@ pub fn client_line(server: &Server, c: &ClientShared) -> String {
         cmd,
         c.resp.load(Ordering::Relaxed),
     )
+}
+
+/// Whether a client has any subscription: CLIENT LIST flag `P` and client type `pubsub`
+/// (Redis `getClientType`).
+fn is_pubsub(c: &ClientShared) -> bool {
+    c.sub_counts.iter().any(|n| n.load(Ordering::Relaxed) > 0)
+}
+
+/// Whether client `c` is of CLIENT LIST / KILL `TYPE` `kind` (lowercase, already validated):
+/// subscribed clients are `pubsub`, every other one `normal` (no replication yet).
+fn is_of_type(c: &ClientShared, kind: &str) -> bool {
+    match kind {
+        "pubsub" => is_pubsub(c),
+        "normal" => !is_pubsub(c),
+        _ => false,
+    }
 }
 
 fn verbatim(text: String) -> Frame {
@@ -244,12 +278,7 @@ pub fn client_list(ctx: &mut Ctx) -> Reply {
                     String::from_utf8_lossy(kind)
                 )));
             }
-            // Every client is a normal client until replication and pub/sub exist.
-            if k == "normal" {
-                all
-            } else {
-                Vec::new()
-            }
+            all.into_iter().filter(|c| is_of_type(c, &k)).collect()
         }
         [id, ids @ ..] if eq_ic(id, "id") && !ids.is_empty() => {
             let mut picked = Vec::new();
@@ -369,7 +398,7 @@ impl KillFilter {
             return false;
         }
         self.id.is_none_or(|id| id == c.id)
-            && self.kind.as_deref().is_none_or(|k| k == "normal")
+            && self.kind.as_deref().is_none_or(|k| is_of_type(c, k))
             && self.user.as_deref().is_none_or(|u| u == "default")
             && self.addr.as_deref().is_none_or(|a| a == c.addr)
             && self.laddr.as_deref().is_none_or(|a| a == c.laddr)
@@ -398,6 +427,36 @@ pub fn client_no_touch(ctx: &mut Ctx) -> Reply {
     let on = on_off(ctx.arg(2))?;
     ctx.client.shared.no_touch.store(on, Ordering::Relaxed);
     Ok(Frame::ok())
+}
+
+/// CLIENT UNBLOCK with a reason other than TIMEOUT or ERROR.
+const UNBLOCK_REASON: &str = "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR";
+
+/// `CLIENT UNBLOCK client-id [TIMEOUT|ERROR]` (Redis `clientCommand`): ends the wait of a
+/// client blocked in a blocking command, with its timeout reply (TIMEOUT, the default) or the
+/// error `-UNBLOCKED client unblocked via CLIENT UNBLOCK`. Replies `:1` when that client was
+/// blocked, else `:0`. Errors: `ERR value is not an integer or out of range` (id), `ERR CLIENT
+/// UNBLOCK reason should be TIMEOUT or ERROR`, and more than one option is `ERR unknown
+/// subcommand or wrong number of arguments for 'unblock'. Try CLIENT HELP.` (the subcommand
+/// as typed).
+pub fn client_unblock(ctx: &mut Ctx) -> Reply {
+    if ctx.args.len() > 4 {
+        let mut text = b"ERR unknown subcommand or wrong number of arguments for '".to_vec();
+        // Dispatch matched it as "unblock": seven letters, in the case typed.
+        text.extend_from_slice(ctx.arg(1));
+        text.extend_from_slice(b"'. Try CLIENT HELP.");
+        return Err(CommandError::Raw(Bytes::from(text)));
+    }
+    // The reason is checked before the id, as Redis does.
+    let error = match ctx.args.get(3) {
+        None => false,
+        Some(r) if eq_ic(r, "timeout") => false,
+        Some(r) if eq_ic(r, "error") => true,
+        Some(_) => return Err(CommandError::msg(UNBLOCK_REASON)),
+    };
+    let id = parse_i64(ctx.arg(2))?;
+    let done = u64::try_from(id).is_ok_and(|id| ctx.server.blocking.unblock(id, error));
+    Ok(Frame::Integer(i64::from(done)))
 }
 
 /// `CLIENT REPLY ON|OFF|SKIP`: ON replies `+OK`; OFF and SKIP send nothing.
@@ -463,6 +522,8 @@ pub fn client_help(_ctx: &mut Ctx) -> Reply {
             "    Turn replies on, off, or off for the next command.",
             "SETNAME <name>",
             "    Name this connection.",
+            "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+            "    Unblock the specified blocked client.",
         ],
     )
 }

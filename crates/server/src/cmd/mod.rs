@@ -1,15 +1,19 @@
 //! Command handlers, one module per command family.
 //!
 //! The typed lookups below are how handlers reach aggregate values: each answers `WRONGTYPE`
-//! when the key holds another type, so no handler matches on [`Value`] itself.
+//! when the key holds another type, so no handler matches on [`Value`] itself. They also publish
+//! the key-level keyspace events: `keymiss` when a read lookup misses, `new` when a key is
+//! created, `del` when [`delete_if_empty`] removes an emptied key.
 
 pub mod bitmaps;
+pub mod blocking_pops;
 pub mod connection;
 pub mod hashes;
 pub mod hll;
 pub mod introspect;
 pub mod keys;
 pub mod lists;
+pub mod pubsub;
 pub mod server;
 pub mod sets;
 pub mod sort;
@@ -24,6 +28,7 @@ use ferrodis_keyspace::{Hash, List, Set, Value, ZSet};
 
 use crate::command::Ctx;
 use crate::error::CommandError;
+use crate::notify::class;
 
 macro_rules! typed_access {
     ($variant:ident, $ty:ty, $wrap:path, $read:ident, $write:ident, $create:ident, $name:literal) => {
@@ -31,8 +36,15 @@ macro_rules! typed_access {
                             ", `None` when missing, `WRONGTYPE` when the key holds another type.")]
         pub fn $read<'a>(ctx: &'a mut Ctx, key: &[u8]) -> Result<Option<&'a $ty>, CommandError> {
             let db = ctx.db();
+            let server = ctx.server;
+            let miss_on = ctx.pre_expire(class::KEY_MISS, key)?;
             match ctx.ks.lookup_read(db, key)? {
-                None => Ok(None),
+                None => {
+                    if miss_on {
+                        server.notify_keyspace_event(class::KEY_MISS, "keymiss", key, db);
+                    }
+                    Ok(None)
+                }
                 Some(e) => match &e.value {
                     Value::$variant(v) => Ok(Some(v)),
                     _ => Err(CommandError::WrongType),
@@ -64,9 +76,14 @@ macro_rules! typed_access {
             make: impl FnOnce() -> $ty,
         ) -> Result<&'a mut $ty, CommandError> {
             let db = ctx.db();
-            let (e, _) = ctx
+            let server = ctx.server;
+            let new_on = ctx.pre_expire(class::NEW, key)?;
+            let (e, created) = ctx
                 .ks
                 .lookup_write_or_add(db, key, || Value::$variant($wrap(make())))?;
+            if created && new_on {
+                server.notify_keyspace_event(class::NEW, "new", key, db);
+            }
             match &mut e.value {
                 Value::$variant(v) => Ok(v),
                 _ => Err(CommandError::WrongType),
@@ -110,11 +127,11 @@ fn inline<T>(v: T) -> T {
 }
 
 /// Deletes `key` when `empty` (an aggregate left with no elements is removed, as Redis does
-/// after LPOP, HDEL, SREM, ZREM ...). Returns whether it was deleted.
+/// after LPOP, HDEL, SREM, ZREM ...), publishing `del`: call it after the command's own event.
+/// Returns whether it was deleted.
 pub fn delete_if_empty(ctx: &mut Ctx, key: &[u8], empty: bool) -> Result<bool, CommandError> {
     if empty {
-        let db = ctx.db();
-        Ok(ctx.ks.delete(db, key)?)
+        ctx.delete_key(key)
     } else {
         Ok(false)
     }

@@ -171,9 +171,9 @@ fn clients_section(server: &Server, s: &mut Section) {
     s.field("maxclients", server.hot.maxclients.load(Ordering::Relaxed));
     s.field("client_recent_max_input_buffer", max_in.unwrap_or(0));
     s.field("client_recent_max_output_buffer", max_out.unwrap_or(0));
-    s.field("blocked_clients", 0);
+    s.field("blocked_clients", server.blocking.parked());
     s.field("tracking_clients", 0);
-    s.field("clients_in_timeout_table", 0);
+    s.field("clients_in_timeout_table", server.blocking.with_deadline());
 }
 
 fn memory_section(server: &Server, s: &mut Section) {
@@ -357,10 +357,10 @@ fn stats_section(server: &Server, s: &mut Section) {
     s.field("current_eviction_exceeded_time", 0);
     s.field("keyspace_hits", ks.keyspace_hits);
     s.field("keyspace_misses", ks.keyspace_misses);
+    s.field("pubsub_channels", server.pubsub.num_channels());
+    s.field("pubsub_patterns", server.pubsub.num_patterns());
+    s.field("pubsubshard_channels", server.pubsub.num_shard_channels());
     for f in [
-        "pubsub_channels",
-        "pubsub_patterns",
-        "pubsubshard_channels",
         "latest_fork_usec",
         "total_forks",
         "migrate_cached_sockets",

@@ -1,11 +1,12 @@
 //! Dispatch: the one path every command takes, from any front end.
 //!
 //! Order of checks (Redis `processCommand`): lookup (unknown command / subcommand) → arity →
-//! MULTI queueing ([`crate::cmd::transactions`]) → key extraction and shard locking → handler →
-//! signalling modified keys to WATCHers and to clients parked on them ([`crate::blocking`]) →
-//! parking a blocking command that found nothing, under its locks → after the locks are
-//! released, serving parked clients whose keys became ready. Later issues insert auth, ACL, OOM for `denyoom`
-//! commands, read-only replica and pub/sub context checks here, and nowhere else.
+//! RESP2 subscribed context ([`Server::check_subscribed_context`]) → MULTI queueing
+//! ([`crate::cmd::transactions`]) → key extraction and shard locking → handler → signalling
+//! modified keys to WATCHers and to clients parked on them ([`crate::blocking`]) → parking a
+//! blocking command that found nothing, under its locks → after the locks are released, serving
+//! parked clients whose keys became ready. Later issues insert auth, ACL, OOM for `denyoom`
+//! commands and read-only replica checks here, and nowhere else.
 //!
 //! Resolving (lookup + arity, [`Server::resolve`]) is split from running under a guard
 //! ([`Server::run_with_guard`]) so that EXEC can check commands when they are queued and later
@@ -15,7 +16,7 @@ use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
 use ferrodis_keyspace::{Guard, Now};
-use ferrodis_resp::Frame;
+use ferrodis_resp::{Frame, Protocol};
 
 use crate::client::Client;
 use crate::cmd::transactions;
@@ -60,6 +61,10 @@ impl Server {
             .shared
             .last_interaction_ms
             .store(now.ms, Ordering::Relaxed);
+        if let Err(e) = self.check_subscribed_context(client, cmd) {
+            client.tx.flag_error();
+            return Err(e);
+        }
 
         if client.tx.in_multi() {
             if let Some(reply) = transactions::queue_if_in_multi(self, client, cmd, args) {
@@ -120,6 +125,43 @@ impl Server {
             .handler
             .ok_or_else(|| CommandError::WrongArity(entry.full_name.clone()))?;
         Ok(Resolved { idx, spec, handler })
+    }
+
+    /// Redis' RESP2 subscribed context (`processCommand`): while a RESP2 client has any
+    /// channel, pattern or shard channel subscription, only the subscription commands, PING,
+    /// QUIT and RESET run. Error: `ERR Can't execute '<full name>': only (P|S)SUBSCRIBE /
+    /// (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`. RESP3 clients may
+    /// run anything while subscribed.
+    pub(crate) fn check_subscribed_context(
+        &self,
+        client: &Client,
+        cmd: Resolved,
+    ) -> Result<(), CommandError> {
+        if client.protocol != Protocol::Resp2 || !client.subs.active() {
+            return Ok(());
+        }
+        let entry = self.commands.entry(cmd.idx);
+        let allowed = entry.parent.is_none()
+            && matches!(
+                cmd.spec.name,
+                "subscribe"
+                    | "psubscribe"
+                    | "ssubscribe"
+                    | "unsubscribe"
+                    | "punsubscribe"
+                    | "sunsubscribe"
+                    | "ping"
+                    | "quit"
+                    | "reset"
+            );
+        if allowed {
+            return Ok(());
+        }
+        Err(CommandError::owned(format!(
+            "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET \
+             are allowed in this context",
+            entry.full_name
+        )))
     }
 
     /// The guard one command runs under outside a transaction: every shard for `all_shards`

@@ -8,9 +8,11 @@ use crate::cmd::{connection as conn, introspect, keys, server, sort, strings};
 use crate::command::spec::{Acl, CommandSpec as C, Flags, Group, KeySpec as K};
 
 mod bitmaps;
+mod blocking;
 mod hashes;
 mod hll;
 mod lists;
+mod pubsub;
 mod sets;
 mod transactions;
 mod zsets;
@@ -25,6 +27,8 @@ pub static FAMILIES: &[&[C]] = &[
     bitmaps::COMMANDS,
     hll::COMMANDS,
     transactions::COMMANDS,
+    blocking::COMMANDS,
+    pubsub::COMMANDS,
 ];
 
 // Flag shorthands.
@@ -1113,6 +1117,18 @@ static CLIENT_SUBCOMMANDS: &[C] = &[
         Some(conn::client_reply),
     ),
     C::new(
+        "unblock",
+        -3,
+        ADM,
+        A_ADMIN.with(A_C),
+        Group::Connection,
+        "5.0.0",
+        "O(log N) for N connections.",
+        "Unblocks a connection blocked in a blocking command, as a timeout or with an error.",
+        "client-id:integer [(TIMEOUT | ERROR){timeout_error}]",
+        Some(conn::client_unblock),
+    ),
+    C::new(
         "help",
         2,
         LS,
@@ -1420,7 +1436,8 @@ mod tests {
         for (name, spec) in all() {
             let args = parse_syntax(spec.syntax).unwrap_or_else(|e| panic!("{name}: {e}"));
             let key_args = count_keys(&args);
-            if spec.keys.is_empty() {
+            // `not_key` specs (SSUBSCRIBE's shard channels) name arguments that are not keys.
+            if spec.keys.iter().all(|k| k.flags.contains(&"not_key")) {
                 assert_eq!(key_args, 0, "{name}: key arguments without a key spec");
             } else {
                 assert!(key_args > 0, "{name}: key spec without key arguments");
