@@ -194,31 +194,14 @@ impl Keyspace {
         }
     }
 
-    /// Keys, expires and average TTL per db at time `now_ms` (INFO keyspace).
+    /// Keys, expires and average TTL per db at time `now_ms` (INFO keyspace). Locks one shard
+    /// at a time.
     pub fn db_info_at(&self, now_ms: u64) -> Vec<DbInfo> {
-        let mut out = vec![DbInfo::default(); self.databases];
-        let mut ttl_sum = vec![(0u128, 0u64); self.databases];
+        let mut acc = DbInfoAcc::new(self.databases);
         for s in self.shards.iter() {
-            let s = s.lock();
-            for (db, t) in s.dbs.iter().enumerate() {
-                out[db].keys += t.len();
-                out[db].expires += t.volatile_len();
-                for _ in 0..t.volatile_len().min(16) {
-                    let Some(k) = t.random_volatile() else { break };
-                    let h = self.hasher.hash_one(&k[..]);
-                    if let Some(at) = t.get(h, k).and_then(Entry::expire_ms) {
-                        ttl_sum[db].0 += u128::from(at.saturating_sub(now_ms));
-                        ttl_sum[db].1 += 1;
-                    }
-                }
-            }
+            acc.add(&s.lock(), &self.hasher, now_ms);
         }
-        for (info, (sum, n)) in out.iter_mut().zip(ttl_sum) {
-            if n > 0 {
-                info.avg_ttl_ms = (sum / u128::from(n)) as u64;
-            }
-        }
-        out
+        acc.finish()
     }
 
     /// Keys and expires per db now (see [`Keyspace::db_info_at`]).
@@ -290,6 +273,55 @@ impl Keyspace {
 
 fn shard_of_hash(hash: u64) -> usize {
     (hash >> (64 - SHARD_BITS)) as usize
+}
+
+/// The sum of `shards`' counters.
+fn sum_stats<'s>(shards: impl Iterator<Item = &'s Shard>) -> ShardStats {
+    let mut total = ShardStats::default();
+    for s in shards {
+        total += s.stats;
+    }
+    total
+}
+
+/// Per-db key counts and a sampled average TTL, summed shard by shard.
+struct DbInfoAcc {
+    out: Vec<DbInfo>,
+    ttl_sum: Vec<(u128, u64)>,
+}
+
+impl DbInfoAcc {
+    fn new(databases: usize) -> DbInfoAcc {
+        DbInfoAcc {
+            out: vec![DbInfo::default(); databases],
+            ttl_sum: vec![(0, 0); databases],
+        }
+    }
+
+    /// Adds one shard: its keys and expires, and up to 16 sampled TTLs per db.
+    fn add(&mut self, s: &Shard, hasher: &RandomState, now_ms: u64) {
+        for (db, t) in s.dbs.iter().enumerate() {
+            self.out[db].keys += t.len();
+            self.out[db].expires += t.volatile_len();
+            for _ in 0..t.volatile_len().min(16) {
+                let Some(k) = t.random_volatile() else { break };
+                let h = hasher.hash_one(&k[..]);
+                if let Some(at) = t.get(h, k).and_then(Entry::expire_ms) {
+                    self.ttl_sum[db].0 += u128::from(at.saturating_sub(now_ms));
+                    self.ttl_sum[db].1 += 1;
+                }
+            }
+        }
+    }
+
+    fn finish(mut self) -> Vec<DbInfo> {
+        for (info, (sum, n)) in self.out.iter_mut().zip(self.ttl_sum) {
+            if n > 0 {
+                info.avg_ttl_ms = (sum / u128::from(n)) as u64;
+            }
+        }
+        self.out
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -396,6 +428,42 @@ impl<'a> Guard<'a> {
     /// The time the command runs at.
     pub fn now(&self) -> Now {
         self.now
+    }
+
+    /// Whether this guard holds every shard ([`Keyspace::lock_all`]).
+    pub fn holds_all(&self) -> bool {
+        matches!(self.mode, Mode::All)
+    }
+
+    /// Summed counters of all shards, read under this guard; `None` unless it holds every
+    /// shard (a command inside EXEC cannot lock shards its transaction already holds).
+    pub fn stats(&self) -> Option<ShardStats> {
+        self.holds_all()
+            .then(|| sum_stats(self.held.iter().map(|(_, g)| &**g)))
+    }
+
+    /// [`Keyspace::db_info_at`] under this guard; `None` unless it holds every shard.
+    pub fn db_info_at(&self, now_ms: u64) -> Option<Vec<DbInfo>> {
+        if !self.holds_all() {
+            return None;
+        }
+        let mut acc = DbInfoAcc::new(self.ks.databases);
+        for (_, g) in self.held.iter() {
+            acc.add(g, &self.ks.hasher, now_ms);
+        }
+        Some(acc.finish())
+    }
+
+    /// [`Keyspace::reset_stats`] under this guard; false (nothing reset) unless it holds every
+    /// shard.
+    pub fn reset_stats(&mut self) -> bool {
+        if !self.holds_all() {
+            return false;
+        }
+        for (_, g) in self.held.iter_mut() {
+            g.stats = ShardStats::default();
+        }
+        true
     }
 
     /// When set, lookups do not update the LRU clock of keys (`CLIENT NO-TOUCH`).

@@ -5,7 +5,7 @@
 //! [`ClientRegistry`] indexes by id.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -74,6 +74,8 @@ pub struct ClientShared {
     pub sub_counts: [AtomicUsize; 3],
     /// Blocked in a blocking command (CLIENT LIST flag `b`).
     pub blocked: AtomicBool,
+    /// Commands queued since MULTI, -1 outside MULTI (CLIENT LIST `multi`, flag `x`).
+    pub multi: AtomicI64,
 }
 
 impl ClientShared {
@@ -247,6 +249,7 @@ impl ClientRegistry {
             mailbox: Mailbox::default(),
             sub_counts: Default::default(),
             blocked: AtomicBool::new(false),
+            multi: AtomicI64::new(-1),
         });
         if kind != ClientKind::Local {
             self.clients.lock().insert(id, shared.clone());

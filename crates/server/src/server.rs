@@ -143,7 +143,7 @@ pub struct Stats {
 }
 
 impl Stats {
-    fn reset(&self) {
+    pub(crate) fn reset(&self) {
         for a in [
             &self.total_connections_received,
             &self.total_commands_processed,

@@ -61,6 +61,7 @@ pub fn reset(ctx: &mut Ctx) -> Reply {
     ctx.server.pubsub.unsubscribe_all(ctx.client);
     let c = &mut *ctx.client;
     c.tx.reset();
+    crate::cmd::transactions::publish_multi_len(c);
     c.set_protocol(Protocol::Resp2);
     c.select(0);
     c.reply_off = false;
@@ -183,7 +184,15 @@ pub fn client_line(server: &Server, c: &ClientShared) -> String {
     let now = unix_ms();
     let age = now.saturating_sub(c.created_ms) / 1000;
     let idle = now.saturating_sub(c.last_interaction_ms.load(Ordering::Relaxed)) / 1000;
+    // Redis 7.0's order: P x b U e T.
     let mut flags = String::new();
+    if is_pubsub(c) {
+        flags.push('P');
+    }
+    let multi = c.multi.load(Ordering::Relaxed);
+    if multi >= 0 {
+        flags.push('x');
+    }
     if c.blocked.load(Ordering::Relaxed) {
         flags.push('b');
     }
@@ -196,9 +205,6 @@ pub fn client_line(server: &Server, c: &ClientShared) -> String {
     if c.no_touch.load(Ordering::Relaxed) {
         flags.push('T');
     }
-    if is_pubsub(c) {
-        flags.push('P');
-    }
     if flags.is_empty() {
         flags.push('N');
     }
@@ -210,7 +216,7 @@ pub fn client_line(server: &Server, c: &ClientShared) -> String {
     let obl = c.obuf.load(Ordering::Relaxed);
     format!(
         "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} \
-         multi=-1 qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl={} oll=0 \
+         multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl={} oll=0 \
          omem=0 tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
         c.id,
         c.addr,
@@ -224,6 +230,7 @@ pub fn client_line(server: &Server, c: &ClientShared) -> String {
         c.sub_counts[0].load(Ordering::Relaxed),
         c.sub_counts[1].load(Ordering::Relaxed),
         c.sub_counts[2].load(Ordering::Relaxed),
+        multi,
         qbuf,
         16384usize.saturating_sub(qbuf),
         obl,

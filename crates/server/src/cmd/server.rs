@@ -12,6 +12,7 @@ use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
 use ferrodis_keyspace::clock::{unix_ms, unix_us};
+use ferrodis_keyspace::{DbInfo, ShardStats};
 use ferrodis_resp::Frame;
 
 use crate::cmd::connection::{help_reply, REDIS_COMPAT_VERSION};
@@ -48,7 +49,13 @@ pub fn info(ctx: &mut Ctx) -> Reply {
         let extra = SECTIONS.iter().filter(|(_, default)| all || *default);
         wanted.extend(extra.map(|(name, _)| name.to_string()));
     }
-    let text = render_info(ctx.server, &wanted);
+    // INFO runs with every shard locked (also inside EXEC, under the transaction's guard), so
+    // the keyspace figures are read through the guard.
+    let view = KeyspaceView {
+        stats: ctx.ks.stats(),
+        dbs: ctx.ks.db_info_at(unix_ms()),
+    };
+    let text = render_info_with(ctx.server, &wanted, view);
     Ok(Frame::Verbatim {
         format: *b"txt",
         text: Bytes::from(text),
@@ -71,8 +78,21 @@ fn human_bytes(n: u64) -> String {
     format!("{n}B")
 }
 
-/// Renders the requested INFO sections in Redis' order.
+/// Keyspace figures read by a caller that already holds the shard locks (`None`: INFO locks
+/// the shards itself, one at a time).
+#[derive(Default)]
+struct KeyspaceView {
+    stats: Option<ShardStats>,
+    dbs: Option<Vec<DbInfo>>,
+}
+
+/// Renders the requested INFO sections in Redis' order. Locks the keyspace shards one at a time:
+/// the caller must hold none.
 pub fn render_info(server: &Server, wanted: &[String]) -> String {
+    render_info_with(server, wanted, KeyspaceView::default())
+}
+
+fn render_info_with(server: &Server, wanted: &[String], view: KeyspaceView) -> String {
     let mut out = String::new();
     for &(section, _) in SECTIONS {
         if !wanted.iter().any(|w| w == section) {
@@ -87,7 +107,7 @@ pub fn render_info(server: &Server, wanted: &[String]) -> String {
             "clients" => clients_section(server, &mut s),
             "memory" => memory_section(server, &mut s),
             "persistence" => persistence_section(server, &mut s),
-            "stats" => stats_section(server, &mut s),
+            "stats" => stats_section(server, view.stats, &mut s),
             "replication" => replication_section(server, &mut s),
             "cpu" => cpu_section(&mut s),
             "modules" => s.header("Modules"),
@@ -97,7 +117,7 @@ pub fn render_info(server: &Server, wanted: &[String]) -> String {
                 s.header("Cluster");
                 s.field("cluster_enabled", 0);
             }
-            "keyspace" => keyspace_section(server, &mut s),
+            "keyspace" => keyspace_section(server, view.dbs.as_deref(), &mut s),
             _ => {}
         }
     }
@@ -305,9 +325,9 @@ fn persistence_section(server: &Server, s: &mut Section) {
     s.field("module_fork_last_cow_size", 0);
 }
 
-fn stats_section(server: &Server, s: &mut Section) {
+fn stats_section(server: &Server, held: Option<ShardStats>, s: &mut Section) {
     let st = &server.stats;
-    let ks = server.keyspace.stats();
+    let ks = held.unwrap_or_else(|| server.keyspace.stats());
     let get = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
     let kbps = |a: &std::sync::atomic::AtomicU64| format!("{:.2}", get(a) as f64 / 100.0);
     s.header("Stats");
@@ -425,9 +445,17 @@ fn cpu_section(s: &mut Section) {
     s.field("used_cpu_user_main_thread", format!("{:.6}", user / 100.0));
 }
 
-fn keyspace_section(server: &Server, s: &mut Section) {
+fn keyspace_section(server: &Server, held: Option<&[DbInfo]>, s: &mut Section) {
     s.header("Keyspace");
-    for (db, info) in server.keyspace.db_info().iter().enumerate() {
+    let owned;
+    let dbs = match held {
+        Some(d) => d,
+        None => {
+            owned = server.keyspace.db_info();
+            &owned
+        }
+    };
+    for (db, info) in dbs.iter().enumerate() {
         if info.keys > 0 {
             s.field(
                 &format!("db{db}"),
@@ -518,7 +546,11 @@ pub fn config_set(ctx: &mut Ctx) -> Reply {
 
 /// `CONFIG RESETSTAT`.
 pub fn config_resetstat(ctx: &mut Ctx) -> Reply {
-    ctx.server.reset_stats();
+    // Declared `all_shards`: the guard holds every shard, also inside EXEC.
+    ctx.server.stats.reset();
+    if !ctx.ks.reset_stats() {
+        ctx.server.keyspace.reset_stats();
+    }
     Ok(Frame::ok())
 }
 

@@ -25,9 +25,9 @@
 //!
 //! Known gaps: a write command signals its keys whenever it succeeds, even when it changed
 //! nothing (Redis signals only real modifications, e.g. not a failed `SET NX`), and signals
-//! `COPY src dst DB n`'s `dst` in the selected db too (harmless over-signalling). INFO and CONFIG RESETSTAT lock the shards themselves, so
-//! inside EXEC they run after the transaction's locks are released (their replies keep their
-//! place in the EXEC array).
+//! `COPY src dst DB n`'s `dst` in the selected db too (harmless over-signalling). INFO and
+//! CONFIG RESETSTAT are declared `all_shards`, so a transaction holding them locks every shard
+//! and they read or reset the per-shard counters through its guard.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -59,11 +59,6 @@ pub mod msg {
     /// A `no_multi` command inside MULTI.
     pub const NOT_IN_MULTI: &str = "ERR Command not allowed inside a transaction";
 }
-
-/// Commands that lock keyspace shards themselves (INFO reads per-shard counters, CONFIG
-/// RESETSTAT resets them); inside EXEC they run after the transaction's guard is dropped,
-/// which would otherwise deadlock with them.
-const SELF_LOCKING: &[&str] = &["info", "config|resetstat"];
 
 /// Commands run immediately inside MULTI instead of being queued (Redis `processCommand`).
 const NOT_QUEUED: &[&str] = &["exec", "discard", "multi", "watch", "quit", "reset"];
@@ -243,7 +238,19 @@ pub(crate) fn queue_if_in_multi(
         cmd,
         args: args.to_vec(),
     });
+    publish_multi_len(client);
     Some(Ok(Frame::simple("QUEUED")))
+}
+
+/// Mirrors the MULTI queue length (-1 outside MULTI) into the client's shared state, for CLIENT
+/// LIST's `multi` field and `x` flag.
+pub(crate) fn publish_multi_len(client: &Client) {
+    let len = client
+        .tx
+        .multi
+        .as_ref()
+        .map_or(-1, |m| i64::try_from(m.queue.len()).unwrap_or(i64::MAX));
+    client.shared.multi.store(len, Ordering::Relaxed);
 }
 
 /// Before db `emptied` is flushed (or swapped with `replaced_with`): signals the watched keys
@@ -271,6 +278,7 @@ pub fn touch_flushed(
 /// answers `EXECABORT Transaction discarded because of: <error without its ERR prefix>`.
 pub(crate) fn exec_abort(client: &mut Client, e: &CommandError) -> CommandError {
     client.tx.reset();
+    publish_multi_len(client);
     let text = e.to_string();
     let text = text.strip_prefix("ERR ").unwrap_or(&text);
     CommandError::owned(format!(
@@ -284,6 +292,7 @@ pub fn multi(ctx: &mut Ctx) -> Reply {
         return Err(CommandError::msg(msg::NESTED_MULTI));
     }
     ctx.client.tx.multi = Some(Multi::default());
+    publish_multi_len(ctx.client);
     Ok(Frame::ok())
 }
 
@@ -293,6 +302,7 @@ pub fn discard(ctx: &mut Ctx) -> Reply {
         return Err(CommandError::msg(msg::DISCARD_WITHOUT_MULTI));
     }
     ctx.client.tx.reset();
+    publish_multi_len(ctx.client);
     Ok(Frame::ok())
 }
 
@@ -336,6 +346,7 @@ pub fn exec(ctx: &mut Ctx) -> Reply {
     let Some(multi) = ctx.client.tx.multi.take() else {
         return Err(CommandError::msg(msg::EXEC_WITHOUT_MULTI));
     };
+    publish_multi_len(ctx.client);
     let watch = ctx.client.tx.watch.take();
     if multi.aborted {
         return Err(CommandError::msg(msg::EXECABORT));
@@ -351,25 +362,19 @@ pub fn exec(ctx: &mut Ctx) -> Reply {
     // Unwatch before running, as Redis does: our own writes need not signal ourselves.
     drop(watch);
     let mut replies = Vec::with_capacity(multi.queue.len());
-    let mut deferred = Vec::new();
     ctx.client.in_exec = true;
-    for (i, q) in multi.queue.iter().enumerate() {
-        if SELF_LOCKING.contains(&server.commands.entry(q.cmd.idx).full_name.as_str()) {
-            deferred.push(i);
-            replies.push(Frame::Null);
-            continue;
-        }
+    let mut errors = 0;
+    for q in &multi.queue {
         let reply = server.run_with_guard(ctx.client, q.cmd, &q.args, &mut guard);
+        errors += u64::from(reply.is_err());
         replies.push(reply.unwrap_or_else(|e| e.to_frame()));
     }
-    drop(guard);
-    for i in deferred {
-        let q = &multi.queue[i];
-        let mut guard = server.lock_for(q.cmd.spec, &q.args, now);
-        let reply = server.run_with_guard(ctx.client, q.cmd, &q.args, &mut guard);
-        replies[i] = reply.unwrap_or_else(|e| e.to_frame());
-    }
     ctx.client.in_exec = false;
+    // Errors inside the EXEC array count as error replies (INFO `total_error_replies`).
+    server
+        .stats
+        .total_error_replies
+        .fetch_add(errors, Ordering::Relaxed);
     Ok(Frame::Array(replies))
 }
 
@@ -473,12 +478,13 @@ mod tests {
     }
 
     #[test]
-    fn exec_runs_self_locking_and_keyless_commands() {
+    fn exec_runs_all_shard_and_keyless_commands_in_place() {
         let mut h = H::new();
         h.run(&["SET", "k", "v"]);
         h.run(&["MULTI"]);
         for cmd in [
-            &["INFO", "keyspace"][..],
+            &["SET", "k2", "v"][..],
+            &["INFO", "keyspace"],
             &["CONFIG", "RESETSTAT"],
             &["KEYS", "*"],
             &["DBSIZE"],
@@ -489,9 +495,14 @@ mod tests {
         let Frame::Array(replies) = h.run(&["EXEC"]) else {
             panic!("EXEC answers an array");
         };
-        assert_eq!(replies.len(), 5);
-        assert!(!matches!(replies[0], Frame::Error(_)), "{:?}", replies[0]);
-        assert_eq!(replies[1], Frame::ok());
-        assert_eq!(replies[3], Frame::Integer(1));
+        assert_eq!(replies.len(), 6);
+        // INFO runs in its place, under the transaction's guard: it sees the SET before it.
+        let Frame::Verbatim { text, .. } = &replies[1] else {
+            panic!("INFO answers a verbatim string: {:?}", replies[1]);
+        };
+        let text = String::from_utf8_lossy(text);
+        assert!(text.contains("db0:keys=2,"), "{text}");
+        assert_eq!(replies[2], Frame::ok());
+        assert_eq!(replies[4], Frame::Integer(2));
     }
 }

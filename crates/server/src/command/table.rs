@@ -914,7 +914,8 @@ pub static COMMANDS: &[C] = &[
         "nondeterministic_output",
         "request_policy:all_shards",
         "response_policy:special",
-    ]),
+    ])
+    .all_shards(),
     C::new(
         "time",
         1,
@@ -1252,7 +1253,8 @@ static CONFIG_SUBCOMMANDS: &[C] = &[
         "Resets the statistics INFO reports.",
         "",
         Some(server::config_resetstat),
-    ),
+    )
+    .all_shards(),
     C::new(
         "help",
         2,
