@@ -47,6 +47,11 @@ pub async fn connect_async(server: &Ferrodis) -> redis::aio::MultiplexedConnecti
         .expect("connect with the redis crate")
 }
 
+/// In-process servers count their memory like the `ferrodis-server` binary does.
+#[global_allocator]
+static GLOBAL: ferrodis::CountingAlloc<std::alloc::System> =
+    ferrodis::CountingAlloc(std::alloc::System);
+
 /// How long a test waits for a reply, a close or a condition before failing.
 pub const DEADLINE: Duration = Duration::from_secs(10);
 

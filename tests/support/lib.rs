@@ -18,6 +18,12 @@
 //! | `render`    | readable rendering of replies for failure messages                       |
 //! | `run`       | [`run_script_file`]: runs a script on both servers, reports mismatches   |
 
+/// The in-process subject counts its memory like the `ferrodis-server` binary does (scripts set
+/// `maxmemory`; without the counting allocator `used_memory` would be the test process's RSS).
+#[global_allocator]
+static GLOBAL: ferrodis::CountingAlloc<std::alloc::System> =
+    ferrodis::CountingAlloc(std::alloc::System);
+
 pub mod compare;
 pub mod conn;
 pub mod quote;

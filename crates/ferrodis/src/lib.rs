@@ -14,6 +14,18 @@
 //! # Ok(()) }
 //! ```
 //!
+//! # Memory accounting
+//! `used_memory` (INFO, `maxmemory` and eviction) is what the process has allocated, counted by
+//! [`CountingAlloc`]. A library cannot pick the program's allocator, so install it yourself when
+//! you use `maxmemory`; without it Ferrodis falls back to the resident set size, which does not
+//! shrink when memory is freed:
+//!
+//! ```
+//! #[global_allocator]
+//! static GLOBAL: ferrodis::CountingAlloc<std::alloc::System> =
+//!     ferrodis::CountingAlloc(std::alloc::System);
+//! ```
+//!
 //! # Layout
 //! [`Ferrodis`] is a running server (its listeners and background tasks); [`LocalClient`] is an
 //! in-process connection that goes through the same dispatch as socket clients.
@@ -22,6 +34,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use bytes::Bytes;
+pub use ferrodis_keyspace::alloc::CountingAlloc;
 pub use ferrodis_resp::{Frame, Protocol};
 use ferrodis_server::client::ClientKind;
 pub use ferrodis_server::config::Config;

@@ -88,6 +88,17 @@ impl Value {
         }
     }
 
+    /// Estimated bytes this value costs for `MEMORY USAGE` (Redis' `objectComputeSize`): the
+    /// value's storage, with lists estimated from `samples` nodes (0 = all). Hashes, sets and
+    /// sorted sets keep a running byte count, so they are exact whatever `samples` is. Strings
+    /// count their bytes (an `int` costs nothing beyond the entry).
+    pub fn usage_bytes(&self, samples: usize) -> usize {
+        match self {
+            Value::List(l) => l.sampled_mem_bytes(samples),
+            other => other.mem_bytes(),
+        }
+    }
+
     /// How much work freeing this value is (Redis' `lazyfreeGetFreeEffort`): 1 for strings and
     /// compact encodings, the number of allocations otherwise. Values with an effort above
     /// [`LAZYFREE_THRESHOLD`] are freed on the background thread (DEL, UNLINK, FLUSHALL ASYNC).

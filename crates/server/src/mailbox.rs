@@ -11,14 +11,45 @@
 //! soon as its pending output reaches it; the soft limit closes it once it stayed at or above the
 //! limit for more than `soft_secs` seconds. A closed mailbox drops everything queued (the memory
 //! is released at once) and refuses later messages.
+//!
+//! Every byte queued in a mailbox or being written by [`crate::net`] is also counted in one
+//! process-wide total, [`output_bytes`]: the client output memory that, as Redis leaves replica
+//! and AOF buffers out (`freeMemoryGetNotCountedMemory`), does not count against `maxmemory`.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
 use parking_lot::Mutex;
 use tokio::sync::Notify;
+
+/// Bytes queued in all mailboxes plus output being written ([`OutputHold`]), process-wide.
+static OUTPUT_BYTES: AtomicUsize = AtomicUsize::new(0);
+
+/// Client output bytes in memory right now, process-wide: every mailbox's queue plus the write
+/// buffers being flushed. INFO `mem_not_counted_for_evict`; excluded from `maxmemory`.
+pub fn output_bytes() -> usize {
+    OUTPUT_BYTES.load(Ordering::Relaxed)
+}
+
+/// Counts `bytes` of output in [`output_bytes`] while alive (a write buffer being flushed).
+#[derive(Debug)]
+pub struct OutputHold(usize);
+
+impl OutputHold {
+    /// Adds `bytes` to [`output_bytes`] until dropped.
+    pub fn new(bytes: usize) -> OutputHold {
+        OUTPUT_BYTES.fetch_add(bytes, Ordering::Relaxed);
+        OutputHold(bytes)
+    }
+}
+
+impl Drop for OutputHold {
+    fn drop(&mut self) {
+        OUTPUT_BYTES.fetch_sub(self.0, Ordering::Relaxed);
+    }
+}
 
 /// One `client-output-buffer-limit` class (`normal`, `replica` or `pubsub`): 0 disables a
 /// limit.
@@ -72,6 +103,7 @@ impl Mailbox {
             return Delivery::Dropped;
         }
         g.bytes += frame.len();
+        OUTPUT_BYTES.fetch_add(frame.len(), Ordering::Relaxed);
         g.queue.push_back(frame);
         let used = (g.bytes + in_flight_bytes) as u64;
         let over_hard = limit.hard_bytes > 0 && used >= limit.hard_bytes;
@@ -117,6 +149,7 @@ impl Mailbox {
             }
         }
         g.bytes -= moved;
+        OUTPUT_BYTES.fetch_sub(moved, Ordering::Relaxed);
         if g.bytes == 0 {
             g.soft_since = None;
         }
@@ -132,7 +165,14 @@ impl Mailbox {
     }
 }
 
+impl Drop for Mailbox {
+    fn drop(&mut self) {
+        OUTPUT_BYTES.fetch_sub(self.inner.get_mut().bytes, Ordering::Relaxed);
+    }
+}
+
 fn close_locked(g: &mut Inner) {
+    OUTPUT_BYTES.fetch_sub(g.bytes, Ordering::Relaxed);
     g.closed = true;
     g.queue = VecDeque::new();
     g.bytes = 0;

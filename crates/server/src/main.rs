@@ -13,6 +13,14 @@ use ferrodis_server::net::{serve, Listeners, Workers};
 use ferrodis_server::{logging, Server};
 use std::sync::Arc;
 
+use ferrodis_keyspace::alloc::CountingAlloc;
+
+/// Every allocation goes through the counting wrapper: INFO `used_memory` and `maxmemory` see
+/// the allocator's live bytes. The inner allocator is glibc's (`System`): jemalloc crates are not
+/// available in this build environment; MEMORY PURGE calls `malloc_trim`.
+#[global_allocator]
+static GLOBAL: CountingAlloc<std::alloc::System> = CountingAlloc(std::alloc::System);
+
 /// A Redis-compatible server. Arguments follow redis-server: an optional config file (or `-`
 /// for stdin) followed by `--directive value ...` overrides.
 #[derive(Parser, Debug)]

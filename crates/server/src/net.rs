@@ -772,6 +772,8 @@ async fn flush<S: AsyncWrite + Unpin>(
         return Ok(());
     }
     client.shared.obuf.store(wbuf.len(), Ordering::Relaxed);
+    // Output being written does not count against maxmemory (released on every exit path).
+    let _hold = crate::mailbox::OutputHold::new(wbuf.len());
     // A client that does not read must not pin this task: a kill (CLIENT KILL, output buffer
     // limit, shutdown) abandons the write.
     tokio::select! {

@@ -109,6 +109,20 @@ impl List {
             + self.nodes.iter().map(Node::heap_bytes).sum::<usize>()
     }
 
+    /// [`List::mem_bytes`] estimated from the first `samples` nodes (all when `samples` is 0 or
+    /// at least the node count), extrapolated to every node, as Redis' `objectComputeSize`
+    /// samples a quicklist from its head (MEMORY USAGE ... SAMPLES).
+    pub fn sampled_mem_bytes(&self, samples: usize) -> usize {
+        let n = self.nodes.len();
+        if samples == 0 || samples >= n {
+            return self.mem_bytes();
+        }
+        let sampled: usize = self.nodes.iter().take(samples).map(Node::heap_bytes).sum();
+        std::mem::size_of::<List>()
+            + self.nodes.capacity() * std::mem::size_of::<Node>()
+            + sampled * n / samples
+    }
+
     /// Redis' `lazyfreeGetFreeEffort` for a quicklist: its number of nodes.
     pub fn free_effort(&self) -> usize {
         self.nodes.len()

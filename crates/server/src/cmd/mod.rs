@@ -13,6 +13,7 @@ pub mod hll;
 pub mod introspect;
 pub mod keys;
 pub mod lists;
+pub mod memory;
 pub mod pubsub;
 pub mod server;
 pub mod sets;
