@@ -1,7 +1,7 @@
 # Ferrodis — the two commands a new machine needs: `make run` and `make test`.
 CARGO ?= cargo
 
-.PHONY: run build release test lint fmt bench bench-compare fuzz clean
+.PHONY: run build release test lint fmt bench bench-compare hit-ratio fuzz clean
 
 ## Build the server (release) and start it on redis.conf.example.
 run: release
@@ -34,6 +34,12 @@ bench-compare: release
 	$(CARGO) run --release -p ferrodis-benches --bin bench-compare -- --write BENCHMARKS.md
 	$(CARGO) run --release -p ferrodis-benches --bin bench-memory -- --write BENCHMARKS.md
 	$(CARGO) run --release -p ferrodis-benches --bin bench-broker -- --write BENCHMARKS.md
+
+## Cache hit ratio of allkeys-lru/allkeys-lfu eviction, Ferrodis vs redis-server (not in `test`).
+## Smaller run: make hit-ratio HIT_RATIO_ARGS="--keys 20000 --ops 200000 --cache-mb 2"
+HIT_RATIO_ARGS ?=
+hit-ratio: release
+	$(CARGO) run --release -p ferrodis-benches --bin hit-ratio -- $(HIT_RATIO_ARGS)
 
 ## Run the fuzz targets for a fixed number of iterations (needs cargo-fuzz and nightly).
 fuzz:

@@ -146,6 +146,36 @@ impl Conn {
         Ok(())
     }
 
+    /// Sends pre-encoded requests expecting `n` bulk-string replies (GET) and returns, per
+    /// request, whether it found a value (`$-1` / `_` = a miss); an error reply fails.
+    pub fn pipeline_hits(&mut self, requests: &[u8], n: usize) -> Result<Vec<bool>, String> {
+        self.writer.write_all(requests).map_err(|e| e.to_string())?;
+        let mut hits = Vec::with_capacity(n);
+        let mut line = Vec::new();
+        for _ in 0..n {
+            line.clear();
+            self.reader
+                .read_until(b'\n', &mut line)
+                .map_err(|e| e.to_string())?;
+            let text = String::from_utf8_lossy(&line);
+            let text = text.trim_end();
+            if text == "$-1" || text == "_" {
+                hits.push(false);
+                continue;
+            }
+            let len: usize = text
+                .strip_prefix('$')
+                .and_then(|l| l.parse().ok())
+                .ok_or_else(|| format!("expected a bulk string, got {text:?}"))?;
+            let mut body = vec![0u8; len + 2];
+            self.reader
+                .read_exact(&mut body)
+                .map_err(|e| e.to_string())?;
+            hits.push(true);
+        }
+        Ok(hits)
+    }
+
     /// Runs one command whose reply is a bulk string (INFO) and returns its text.
     pub fn bulk_text(&mut self, args: &[&[u8]]) -> Result<String, String> {
         let mut req = Vec::new();

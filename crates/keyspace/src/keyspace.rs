@@ -9,6 +9,7 @@ use parking_lot::{Mutex, MutexGuard};
 use smallvec::SmallVec;
 
 use crate::clock::Now;
+use crate::evict::{AccessPolicy, AtomicAccessPolicy};
 use crate::glob::glob_match;
 use crate::lazyfree::LazyFree;
 use crate::table::{Entry, Table};
@@ -98,6 +99,7 @@ pub struct Keyspace {
     databases: usize,
     expire_cursor: AtomicUsize,
     lazyfree: LazyFree,
+    access: AtomicAccessPolicy,
 }
 
 impl Keyspace {
@@ -112,7 +114,25 @@ impl Keyspace {
             databases,
             expire_cursor: AtomicUsize::new(0),
             lazyfree: LazyFree::new(),
+            access: AtomicAccessPolicy::new(AccessPolicy::default()),
         }
+    }
+
+    /// `(pending, freed)` counts of values and tables handed to the background freeing thread
+    /// (INFO `lazyfree_pending_objects`, `lazyfreed_objects`).
+    pub fn lazyfree_counts(&self) -> (u64, u64) {
+        self.lazyfree.counts()
+    }
+
+    /// How accesses update keys' access field from now on (set from `maxmemory-policy`,
+    /// `lfu-log-factor` and `lfu-decay-time` at start and on CONFIG SET).
+    pub fn set_access_policy(&self, policy: AccessPolicy) {
+        self.access.store(policy);
+    }
+
+    /// The current [`AccessPolicy`].
+    pub fn access_policy(&self) -> AccessPolicy {
+        self.access.load()
     }
 
     /// Number of dbs.
@@ -271,6 +291,95 @@ impl Keyspace {
     }
 }
 
+/// A key sampled for eviction ([`Keyspace::sample_for_eviction`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EvictionCandidate {
+    /// Its db.
+    pub db: usize,
+    /// The key.
+    pub key: Bytes,
+    /// Its access field at sampling time (LRU clock or LFU time + counter, see
+    /// [`crate::evict`]).
+    pub access: u32,
+    /// Its expire (Unix ms), if any.
+    pub expire_ms: Option<u64>,
+}
+
+/// Rough bytes a key costs besides its value (node, entry, bucket slot, allocator overhead),
+/// used to estimate what an eviction frees when the allocator cannot tell yet (lazy free).
+const KEY_OVERHEAD_BYTES: usize = 96;
+
+impl Keyspace {
+    /// Samples up to `count` keys of every db of shard `shard` (only keys with an expire when
+    /// `volatile`) into `out`: one lock, held only while sampling (Redis `evictionPoolPopulate`
+    /// samples `maxmemory-samples` keys per db; a shard's table is a uniform slice of the db).
+    pub fn sample_for_eviction(
+        &self,
+        shard: usize,
+        volatile: bool,
+        count: usize,
+        out: &mut Vec<EvictionCandidate>,
+    ) {
+        let Some(m) = self.shards.get(shard) else {
+            return;
+        };
+        let s = m.lock();
+        for (db, t) in s.dbs.iter().enumerate() {
+            if volatile {
+                for _ in 0..t.volatile_len().min(count) {
+                    let Some(k) = t.random_volatile() else { break };
+                    if let Some(e) = t.get(self.hasher.hash_one(&k[..]), k) {
+                        out.push(EvictionCandidate {
+                            db,
+                            key: k.clone(),
+                            access: e.lru(),
+                            expire_ms: e.expire_ms(),
+                        });
+                    }
+                }
+            } else {
+                t.sample(count, |k, e| {
+                    out.push(EvictionCandidate {
+                        db,
+                        key: Bytes::copy_from_slice(k),
+                        access: e.lru(),
+                        expire_ms: e.expire_ms(),
+                    })
+                });
+            }
+        }
+    }
+
+    /// A random key of `db` in shard `shard` (only among keys with an expire when `volatile`),
+    /// for the random eviction policies.
+    pub fn random_for_eviction(&self, shard: usize, db: usize, volatile: bool) -> Option<Bytes> {
+        let s = self.shards.get(shard)?.lock();
+        let t = s.dbs.get(db)?;
+        if volatile {
+            t.random_volatile().cloned()
+        } else {
+            t.random_key().map(Bytes::copy_from_slice)
+        }
+    }
+
+    /// Deletes `key` from `db` for eviction if it still exists; returns an estimate of the bytes
+    /// freed (key, value and per-key overhead), `None` when it was gone. The value is freed on
+    /// the background thread when `lazy` (`lazyfree-lazy-eviction yes`) and it is large, else
+    /// here after the shard lock is released. Locks only the key's shard.
+    pub fn evict(&self, db: usize, key: &[u8], lazy: bool) -> Option<usize> {
+        let hash = self.hash(key);
+        let (_, entry) = {
+            let mut s = self.shards[shard_of_hash(hash)].lock();
+            s.dbs.get_mut(db)?.remove(&self.hasher, hash, key)?
+        };
+        let size = key.len() + entry.value.mem_bytes() + KEY_OVERHEAD_BYTES;
+        if lazy {
+            self.lazyfree.free_value(entry.value);
+        }
+        Some(size)
+    }
+}
+
 fn shard_of_hash(hash: u64) -> usize {
     (hash >> (64 - SHARD_BITS)) as usize
 }
@@ -392,6 +501,7 @@ pub struct Guard<'a> {
     mode: Mode,
     now: Now,
     no_touch: bool,
+    access: AccessPolicy,
     expired: Vec<(usize, Bytes)>,
     hashes: HashCache,
     /// Tables emptied by a synchronous FLUSHDB/FLUSHALL, freed when the guard drops, after its
@@ -414,6 +524,7 @@ impl<'a> Guard<'a> {
             mode,
             now,
             no_touch: false,
+            access: ks.access.load(),
             expired: Vec::new(),
             hashes: HashCache::new(),
             garbage: Vec::new(),
@@ -428,6 +539,12 @@ impl<'a> Guard<'a> {
     /// The time the command runs at.
     pub fn now(&self) -> Now {
         self.now
+    }
+
+    /// Whether this guard holds no shard lock right now (a lazy guard between shards): only
+    /// then may the caller run work that locks shards itself, such as eviction.
+    pub fn holds_none(&self) -> bool {
+        self.held.is_empty()
     }
 
     /// Whether this guard holds every shard ([`Keyspace::lock_all`]).
@@ -527,7 +644,7 @@ impl<'a> Guard<'a> {
 
     /// Read lookup (`lookupKeyRead`): counts a hit or miss and touches the key.
     pub fn lookup_read(&mut self, db: usize, key: &[u8]) -> Result<Option<&Entry>, KeyspaceError> {
-        let lru = self.now.lru;
+        let (now, access) = (self.now, self.access);
         let touch = !self.no_touch;
         let (shard, hash) = self.locate(db, key)?;
         let found = shard.dbs[db].get_mut(hash, key);
@@ -535,7 +652,7 @@ impl<'a> Guard<'a> {
             Some(e) => {
                 shard.stats.keyspace_hits += 1;
                 if touch {
-                    e.touch(lru);
+                    e.touch(access.on_access(e.lru(), now));
                 }
                 Ok(Some(&*e))
             }
@@ -575,13 +692,13 @@ impl<'a> Guard<'a> {
         db: usize,
         key: &[u8],
     ) -> Result<Option<&mut Entry>, KeyspaceError> {
-        let lru = self.now.lru;
+        let (now, access) = (self.now, self.access);
         let touch = !self.no_touch;
         let (shard, hash) = self.locate(db, key)?;
         let found = shard.dbs[db].get_mut(hash, key);
         if let Some(e) = found {
             if touch {
-                e.touch(lru);
+                e.touch(access.on_access(e.lru(), now));
             }
             return Ok(Some(e));
         }
@@ -597,19 +714,19 @@ impl<'a> Guard<'a> {
         key: &[u8],
         make: impl FnOnce() -> Value,
     ) -> Result<(&mut Entry, bool), KeyspaceError> {
-        let lru = self.now.lru;
+        let (now, access) = (self.now, self.access);
         let touch = !self.no_touch;
         let hasher = &self.ks.hasher;
         let (shard, hash) = self.locate(db, key)?;
         let table = &mut shard.dbs[db];
         let created = table.get(hash, key).is_none();
         if created {
-            table.insert_new(hasher, hash, key, Entry::new(make(), lru));
+            table.insert_new(hasher, hash, key, Entry::new(make(), access.initial(now)));
         }
         match table.get_mut(hash, key) {
             Some(e) => {
                 if touch && !created {
-                    e.touch(lru);
+                    e.touch(access.on_access(e.lru(), now));
                 }
                 Ok((e, created))
             }
@@ -626,21 +743,25 @@ impl<'a> Guard<'a> {
         value: Value,
         keep_ttl: bool,
     ) -> Result<SetOutcome, KeyspaceError> {
-        let lru = self.now.lru;
+        let (now, access, no_touch) = (self.now, self.access, self.no_touch);
         let hasher = &self.ks.hasher;
         let (shard, hash) = self.locate(db, key)?;
         let table = &mut shard.dbs[db];
         if let Some(e) = table.get_mut(hash, key) {
             let had_expire = e.expire_ms().is_some();
             let old = std::mem::replace(&mut e.value, value);
-            e.touch(lru);
+            // Redis' setKey: lookupKeyWrite updates the access field (unless NO-TOUCH); under
+            // LFU the new value inherits the counter, under LRU it is a new object stamped now.
+            if !(no_touch && access.lfu) {
+                e.touch(access.on_access(e.lru(), now));
+            }
             if had_expire && !keep_ttl {
                 table.set_expire(hasher, hash, key, None);
             }
             self.ks.lazyfree.free_value(old);
             Ok(SetOutcome::Replaced)
         } else {
-            table.insert_new(hasher, hash, key, Entry::new(value, lru));
+            table.insert_new(hasher, hash, key, Entry::new(value, access.initial(now)));
             Ok(SetOutcome::Added)
         }
     }
@@ -654,7 +775,7 @@ impl<'a> Guard<'a> {
         value: Value,
         expire_ms: Option<u64>,
     ) -> Result<bool, KeyspaceError> {
-        let lru = self.now.lru;
+        let lru = self.access.initial(self.now);
         let hasher = &self.ks.hasher;
         let (shard, hash) = self.locate(db, key)?;
         let table = &mut shard.dbs[db];
@@ -1010,6 +1131,53 @@ mod tests {
             5000,
             "no duplicates when the table does not change"
         );
+    }
+
+    #[test]
+    fn lfu_access_updates_and_eviction_primitives() {
+        use crate::evict::{lfu_counter, AccessPolicy, LFU_INIT_VAL};
+        let ks = Keyspace::new(2);
+        ks.set_access_policy(AccessPolicy {
+            lfu: true,
+            lfu_log_factor: 0,
+            lfu_decay_time_min: 1,
+        });
+        let counter = |g: &mut Guard<'_>, db: usize, k: &[u8]| {
+            lfu_counter(g.peek(db, k).unwrap().unwrap().lru())
+        };
+        let mut g = ks.lock_all(now(600_000));
+        g.set(0, b"a", Value::string(b"v"), false).unwrap();
+        assert_eq!(counter(&mut g, 0, b"a"), LFU_INIT_VAL);
+        g.lookup_read(0, b"a").unwrap();
+        assert_eq!(counter(&mut g, 0, b"a"), LFU_INIT_VAL + 1);
+        g.set_no_touch(true);
+        g.lookup_read(0, b"a").unwrap();
+        g.set(0, b"a", Value::string(b"w"), false).unwrap();
+        assert_eq!(counter(&mut g, 0, b"a"), LFU_INIT_VAL + 1, "NO-TOUCH");
+        g.set(1, b"v", Value::string(b"x"), false).unwrap();
+        g.set_expire(1, b"v", Some(1 << 50)).unwrap();
+        drop(g);
+
+        let mut all = Vec::new();
+        let mut volatile = Vec::new();
+        for shard in 0..SHARD_COUNT {
+            ks.sample_for_eviction(shard, false, 5, &mut all);
+            ks.sample_for_eviction(shard, true, 5, &mut volatile);
+        }
+        assert_eq!(all.len(), 2);
+        assert_eq!(volatile.len(), 1);
+        assert_eq!((volatile[0].db, &volatile[0].key[..]), (1, &b"v"[..]));
+        assert_eq!(volatile[0].expire_ms, Some(1 << 50));
+        let shard = ks.shard_of(b"v");
+        assert_eq!(
+            ks.random_for_eviction(shard, 1, true),
+            Some(Bytes::from_static(b"v"))
+        );
+        assert_eq!(ks.random_for_eviction(shard, 0, true), None);
+        assert!(ks.evict(1, b"v", false).is_some());
+        assert_eq!(ks.evict(1, b"v", true), None, "already gone");
+        assert_eq!(ks.db_info()[1].keys, 0);
+        assert_eq!(ks.db_info()[0].keys, 1);
     }
 
     #[test]

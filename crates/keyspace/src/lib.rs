@@ -12,6 +12,9 @@
 //! - [`keyspace`]: [`Keyspace`], [`SHARD_COUNT`] mutex-protected shards each holding one table
 //!   per db; [`Guard`], the locks one command holds and the operations it runs through.
 //! - [`clock`]: the per-command time ([`Now`]) and the 24-bit LRU clock.
+//! - [`evict`]: what a key's 24-bit access field means under LRU and LFU policies (Redis
+//!   `robj.lru`), and the sampling/deleting primitives the server's eviction uses.
+//! - [`alloc`]: [`alloc::CountingAlloc`], the global-allocator wrapper behind `used_memory`.
 //! - [`glob`]: Redis glob patterns (KEYS, SCAN MATCH, CONFIG GET, PSUBSCRIBE).
 //!
 //! # Concurrency design
@@ -56,10 +59,12 @@
 //! like Redis' `activeExpireCycle`, driven `hz` times a second by the server, within a time
 //! budget.
 
+pub mod alloc;
 pub mod clock;
 pub mod dict;
 pub mod elem;
 pub mod encoding;
+pub mod evict;
 pub mod glob;
 pub mod hash;
 pub mod intset;
@@ -79,8 +84,8 @@ pub use elem::Elem;
 pub use encoding::EncodingLimits;
 pub use hash::Hash;
 pub use keyspace::{
-    DbInfo, ExpireCycleStats, Guard, Keyspace, KeyspaceError, SetCondition, SetOutcome, ShardStats,
-    SHARD_COUNT,
+    DbInfo, EvictionCandidate, ExpireCycleStats, Guard, Keyspace, KeyspaceError, SetCondition,
+    SetOutcome, ShardStats, SHARD_COUNT,
 };
 pub use list::List;
 pub use set::Set;

@@ -27,7 +27,8 @@ pub struct Entry {
     pub value: Value,
     /// Absolute expire in Unix milliseconds; 0 = no expire. Changed only through the table.
     expire_ms: u64,
-    /// LRU clock (seconds resolution, 24 bits) of the last access; reserved for eviction.
+    /// Access field (24 bits, Redis `robj.lru`): the LRU clock of the last access, or under an
+    /// LFU policy the minute of the last decrement and the counter (see [`crate::evict`]).
     lru: u32,
     /// Slot in the table's volatile list when `expire_ms != 0`.
     vol_idx: u32,
@@ -49,12 +50,13 @@ impl Entry {
         (self.expire_ms != 0).then_some(self.expire_ms)
     }
 
-    /// The LRU clock value of the last access.
+    /// The access field: LRU clock of the last access, or LFU time + counter
+    /// ([`crate::evict`]).
     pub fn lru(&self) -> u32 {
         self.lru
     }
 
-    /// Records an access at LRU clock `lru`.
+    /// Stores a new access field (computed by [`crate::evict::AccessPolicy::on_access`]).
     pub fn touch(&mut self, lru: u32) {
         self.lru = lru;
     }
@@ -65,6 +67,18 @@ struct Node {
     key: Elem,
     entry: Entry,
     next: Option<Box<Node>>,
+}
+
+/// Bytes one key costs the table beside its value (MEMORY USAGE): its node (key inline up to
+/// [`crate::elem::ELEM_INLINE_MAX`] bytes, entry, chain link), a longer key's own allocation,
+/// and its bucket slot at full load.
+pub fn key_overhead_bytes(key_len: usize) -> usize {
+    let heap_key = if key_len > crate::elem::ELEM_INLINE_MAX {
+        key_len
+    } else {
+        0
+    };
+    std::mem::size_of::<Node>() + heap_key + std::mem::size_of::<Option<Box<Node>>>()
 }
 
 /// One db's keys within one shard.
@@ -294,6 +308,31 @@ impl Table {
             if !chain.is_empty() {
                 return Some(chain[fastrand::usize(..chain.len())]);
             }
+        }
+    }
+
+    /// Visits up to `count` keys from consecutive buckets starting at a random one, visiting at
+    /// most `count * 10` buckets (Redis `dictGetSomeKeys`, the eviction sampler). Keys may
+    /// repeat only if the table has fewer than `count` keys.
+    pub fn sample(&self, count: usize, mut f: impl FnMut(&[u8], &Entry)) {
+        if self.len == 0 || count == 0 {
+            return;
+        }
+        let n = self.buckets.len();
+        let count = count.min(self.len);
+        let mut idx = fastrand::usize(..n);
+        let mut found = 0;
+        for _ in 0..count.saturating_mul(10).max(n.min(64)) {
+            let mut cur = self.buckets[idx].as_deref();
+            while let Some(node) = cur {
+                f(node.key.as_bytes(), &node.entry);
+                found += 1;
+                if found == count {
+                    return;
+                }
+                cur = node.next.as_deref();
+            }
+            idx = (idx + 1) & (n - 1);
         }
     }
 
