@@ -65,6 +65,8 @@ scripts! {
     pubsub,
     notifications,
     blocking,
+    memory,
+    eviction,
 }
 
 #[test]

@@ -106,6 +106,9 @@ pub mod msg {
     /// Invalid client name (CLIENT SETNAME, HELLO SETNAME).
     pub const BAD_CLIENT_NAME: &str =
         "ERR Client names cannot contain spaces, newlines or special characters.";
+    /// A `denyoom` command refused while memory is over `maxmemory` and nothing can be evicted
+    /// (Redis `shared.oomerr`).
+    pub const OOM: &str = "OOM command not allowed when used memory > 'maxmemory'.";
     /// The LFU-only error of OBJECT FREQ.
     pub const FREQ_NOT_TRACKED: &str = "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
     /// The LRU-only error of OBJECT IDLETIME.

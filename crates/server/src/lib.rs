@@ -12,6 +12,7 @@
 //! - [`blocking`]: clients parked in BLPOP-like commands and serving them.
 //! - [`pubsub`], [`mailbox`]: Pub/Sub subscriptions and per-client out-of-band output.
 //! - [`notify`]: keyspace notifications.
+//! - [`evict`]: `maxmemory` and the eviction policies.
 //! - [`net`]: listeners and the per-connection read/execute/write loop.
 //! - [`logging`]: tracing set-up with Redis' log levels and `logfile`.
 //!
@@ -24,6 +25,7 @@ pub mod cmd;
 pub mod command;
 pub mod config;
 pub mod error;
+pub mod evict;
 pub mod logging;
 pub mod mailbox;
 pub mod net;

@@ -1,7 +1,7 @@
 //! The server: configuration, keyspace, clients, command table and statistics, shared by every
 //! connection, the embedding API and (later) AOF replay and replication.
 
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -42,6 +42,20 @@ pub struct HotConfig {
     pub notify_flags: AtomicU32,
     /// `client-output-buffer-limit pubsub`: hard bytes, soft bytes, soft seconds.
     pub pubsub_limit: [AtomicU64; 3],
+    /// `maxmemory`, bytes; 0 = no limit (then dispatch's eviction check is this one load).
+    pub maxmemory: AtomicU64,
+    /// `maxmemory-policy` as a [`crate::evict::Policy`] discriminant.
+    pub maxmemory_policy: AtomicU8,
+    /// `maxmemory-samples`: keys sampled per db per eviction round.
+    pub maxmemory_samples: AtomicU32,
+    /// `maxmemory-eviction-tenacity`, 0..=100 (see [`crate::evict::eviction_time_limit`]).
+    pub maxmemory_eviction_tenacity: AtomicU32,
+    /// `lfu-log-factor`.
+    pub lfu_log_factor: AtomicU32,
+    /// `lfu-decay-time`, minutes.
+    pub lfu_decay_time: AtomicU32,
+    /// `lazyfree-lazy-eviction`.
+    pub lazyfree_lazy_eviction: AtomicBool,
 }
 
 impl HotConfig {
@@ -63,6 +77,46 @@ impl HotConfig {
                     AtomicU64::new(l.soft_secs),
                 ]
             },
+            maxmemory: AtomicU64::new(0),
+            maxmemory_policy: AtomicU8::new(0),
+            maxmemory_samples: AtomicU32::new(5),
+            maxmemory_eviction_tenacity: AtomicU32::new(10),
+            lfu_log_factor: AtomicU32::new(10),
+            lfu_decay_time: AtomicU32::new(1),
+            lazyfree_lazy_eviction: AtomicBool::new(false),
+        }
+        .with_eviction(c)
+    }
+
+    fn with_eviction(self, c: &Config) -> HotConfig {
+        self.refresh_eviction(c);
+        self
+    }
+
+    /// Mirrors the eviction directives (see [`crate::evict::EvictionConfig`]).
+    fn refresh_eviction(&self, c: &Config) {
+        let e = crate::evict::EvictionConfig::from_config(c);
+        self.maxmemory.store(e.maxmemory_bytes, Ordering::Relaxed);
+        self.maxmemory_policy
+            .store(e.policy as u8, Ordering::Relaxed);
+        self.maxmemory_samples.store(e.samples, Ordering::Relaxed);
+        self.maxmemory_eviction_tenacity
+            .store(e.tenacity, Ordering::Relaxed);
+        self.lfu_log_factor
+            .store(e.lfu_log_factor, Ordering::Relaxed);
+        self.lfu_decay_time
+            .store(e.lfu_decay_time_min, Ordering::Relaxed);
+        self.lazyfree_lazy_eviction
+            .store(e.lazyfree_lazy_eviction, Ordering::Relaxed);
+    }
+
+    /// How keys' access fields are updated under the current policy.
+    pub fn access_policy(&self) -> ferrodis_keyspace::evict::AccessPolicy {
+        ferrodis_keyspace::evict::AccessPolicy {
+            lfu: crate::evict::Policy::from_u8(self.maxmemory_policy.load(Ordering::Relaxed))
+                .is_lfu(),
+            lfu_log_factor: self.lfu_log_factor.load(Ordering::Relaxed),
+            lfu_decay_time_min: self.lfu_decay_time.load(Ordering::Relaxed),
         }
     }
 
@@ -93,6 +147,7 @@ impl HotConfig {
         {
             slot.store(v, Ordering::Relaxed);
         }
+        self.refresh_eviction(c);
     }
 }
 
@@ -136,6 +191,8 @@ pub struct Stats {
     pub expire_cycle_cpu_us: AtomicU64,
     /// Commands per second over the last sampling window (INFO `instantaneous_ops_per_sec`).
     pub instantaneous_ops_per_sec: AtomicU64,
+    /// Keys evicted because of `maxmemory` (INFO `evicted_keys`).
+    pub evicted_keys: AtomicU64,
     /// Input kilobytes per second ×100 over the last window.
     pub instantaneous_input_kbps_x100: AtomicU64,
     /// Output kilobytes per second ×100 over the last window.
@@ -155,6 +212,7 @@ impl Stats {
             &self.total_writes_processed,
             &self.expired_time_cap_reached_count,
             &self.expire_cycle_cpu_us,
+            &self.evicted_keys,
         ] {
             a.store(0, Ordering::Relaxed);
         }
@@ -181,6 +239,8 @@ pub struct Server {
     pub pubsub: PubSub,
     /// The command table.
     pub commands: CommandTable,
+    /// `maxmemory` eviction state.
+    pub evictor: crate::evict::Evictor,
     /// Statistics.
     pub stats: Stats,
     /// Random 40-hex-digit id of this run (INFO `run_id`).
@@ -195,6 +255,7 @@ pub struct Server {
     shutdown_tx: watch::Sender<bool>,
     log_level_hook: RwLock<Option<LogLevelHook>>,
     peak_memory: AtomicU64,
+    startup_memory: AtomicU64,
     rebind_tx: parking_lot::Mutex<Option<RebindSender>>,
 }
 
@@ -210,6 +271,12 @@ impl Server {
             soft_bytes: l[1].load(Ordering::Relaxed),
             soft_secs: l[2].load(Ordering::Relaxed),
         }
+    }
+
+    /// How keys' access fields are updated under the current `maxmemory-policy`,
+    /// `lfu-log-factor` and `lfu-decay-time` (see [`ferrodis_keyspace::evict`]).
+    pub fn access_policy(&self) -> ferrodis_keyspace::evict::AccessPolicy {
+        self.hot.access_policy()
     }
 
     /// The current aggregate encoding thresholds (CONFIG SET applies to the next command).
@@ -234,7 +301,7 @@ impl Server {
         let run_id: String = (0..40)
             .map(|_| char::from(b"0123456789abcdef"[fastrand::usize(..16)]))
             .collect();
-        Arc::new(Server {
+        let server = Arc::new(Server {
             hot: HotConfig::from_config(&config),
             keyspace: Keyspace::new(config.databases()),
             config: RwLock::new(config),
@@ -243,6 +310,7 @@ impl Server {
             blocking: Blocking::default(),
             pubsub: PubSub::default(),
             commands: CommandTable::new(),
+            evictor: crate::evict::Evictor::default(),
             stats: Stats::default(),
             run_id,
             started: Instant::now(),
@@ -251,8 +319,16 @@ impl Server {
             shutdown_tx,
             log_level_hook: RwLock::new(None),
             peak_memory: AtomicU64::new(0),
+            startup_memory: AtomicU64::new(0),
             rebind_tx: parking_lot::Mutex::new(None),
-        })
+        });
+        server
+            .keyspace
+            .set_access_policy(server.hot.access_policy());
+        ferrodis_keyspace::alloc::flush_thread_delta();
+        let startup = server.used_memory();
+        server.startup_memory.store(startup, Ordering::Relaxed);
+        server
     }
 
     /// Runs `f` with read access to the configuration.
@@ -278,6 +354,10 @@ impl Server {
             return Err(e.to_string());
         }
         self.hot.refresh(&cfg);
+        self.keyspace.set_access_policy(self.hot.access_policy());
+        if changed.contains(&"maxmemory") {
+            self.maxmemory_changed();
+        }
         if changed.contains(&"loglevel") {
             if let Some(hook) = self.log_level_hook.read().as_ref() {
                 hook(cfg.loglevel());
@@ -349,6 +429,7 @@ impl Server {
     pub fn reset_stats(&self) {
         self.stats.reset();
         self.keyspace.reset_stats();
+        self.evictor.reset_stats();
     }
 
     /// Seconds since start.
@@ -369,12 +450,47 @@ impl Server {
         pages * 4096
     }
 
-    /// Memory in use (bytes) as reported by INFO `used_memory`; also tracks the peak.
-    /// Until allocator-level accounting lands (issue #5) this is the resident set size.
+    /// Memory in use, bytes (INFO `used_memory`, Redis' `zmalloc_used_memory`): the live bytes
+    /// of the counting global allocator ([`ferrodis_keyspace::alloc`], installed by the
+    /// `ferrodis-server` binary; one atomic load), or the resident set size when it is not
+    /// installed (tests, embedders). Also tracks the peak.
     pub fn used_memory(&self) -> u64 {
-        let used = self.rss_bytes();
-        self.peak_memory.fetch_max(used, Ordering::Relaxed);
+        let used = match ferrodis_keyspace::alloc::allocated_bytes() {
+            Some(b) => b as u64,
+            None => self.rss_bytes(),
+        };
+        // Read before writing: the peak's cache line is written only when it moves.
+        if used > self.peak_memory.load(Ordering::Relaxed) {
+            self.peak_memory.fetch_max(used, Ordering::Relaxed);
+        }
         used
+    }
+
+    /// Whether [`Server::used_memory`] is allocator-level (the counting allocator is installed)
+    /// rather than the RSS fallback.
+    pub fn memory_is_allocator_level(&self) -> bool {
+        ferrodis_keyspace::alloc::allocated_bytes().is_some()
+    }
+
+    /// [`Server::used_memory`] right after start-up, before any client (INFO
+    /// `used_memory_startup`, MEMORY STATS `startup.allocated`), bytes.
+    pub fn startup_memory(&self) -> u64 {
+        self.startup_memory.load(Ordering::Relaxed)
+    }
+
+    /// Memory that does not count against `maxmemory`, bytes (Redis'
+    /// `freeMemoryGetNotCountedMemory`, INFO `mem_not_counted_for_evict`): Redis leaves out
+    /// replica output buffers and the AOF buffer; Ferrodis leaves out all client output waiting
+    /// to be written (Pub/Sub mailboxes and write buffers being flushed,
+    /// [`crate::mailbox::output_bytes`]).
+    pub fn not_counted_memory(&self) -> u64 {
+        crate::mailbox::output_bytes() as u64
+    }
+
+    /// The memory `maxmemory` is compared with, bytes: [`Server::used_memory`] minus
+    /// [`Server::not_counted_memory`] (Redis' `getMaxmemoryState`).
+    pub fn used_memory_for_maxmemory(&self) -> u64 {
+        self.used_memory().saturating_sub(self.not_counted_memory())
     }
 
     /// Peak of [`Server::used_memory`].
@@ -383,8 +499,10 @@ impl Server {
     }
 
     /// One tick of the server cron (`hz` times a second): active expiry with a budget of 25% of
-    /// the tick, as Redis' slow expire cycle.
+    /// the tick, as Redis' slow expire cycle, then an unfinished `maxmemory` eviction.
     pub fn cron_tick(&self) {
+        // Samples used_memory so the peak is kept between INFO calls (Redis' serverCron).
+        self.used_memory();
         let hz = self.hot.hz.load(Ordering::Relaxed).max(1);
         let budget = Duration::from_micros(250_000 / u64::from(hz));
         let start = Instant::now();
@@ -402,5 +520,6 @@ impl Server {
         self.stats
             .expire_cycle_cpu_us
             .fetch_add(start.elapsed().as_micros() as u64, Ordering::Relaxed);
+        self.eviction_cron();
     }
 }

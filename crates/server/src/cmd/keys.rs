@@ -482,11 +482,10 @@ fn object_value(ctx: &mut Ctx) -> Result<Option<(Value, u32)>, CommandError> {
         .map(|e| (e.value.clone(), e.lru())))
 }
 
+/// Whether an LFU `maxmemory-policy` is selected (Redis `MAXMEMORY_FLAG_LFU`), whatever
+/// `maxmemory` is.
 fn lfu_policy(ctx: &Ctx) -> bool {
-    ctx.server.with_config(|c| {
-        c.get_str("maxmemory-policy")
-            .is_some_and(|p| p.contains("lfu"))
-    })
+    ctx.server.access_policy().lfu
 }
 
 /// `OBJECT ENCODING key`: `int`, `embstr`, `raw`, ...; null when missing.
@@ -515,7 +514,9 @@ pub fn object_refcount(ctx: &mut Ctx) -> Reply {
     }))
 }
 
-/// `OBJECT IDLETIME key`: seconds since the last access; error under an LFU policy.
+/// `OBJECT IDLETIME key`: seconds since the last access (Redis `estimateObjectIdleTime`, on
+/// the 24-bit LRU clock); null when missing; under an LFU policy `ERR An LFU maxmemory policy
+/// is selected, idle time not tracked. ...`.
 pub fn object_idletime(ctx: &mut Ctx) -> Reply {
     let now = ctx.ks.now();
     let Some((_, lru)) = object_value(ctx)? else {
@@ -527,17 +528,21 @@ pub fn object_idletime(ctx: &mut Ctx) -> Reply {
     Ok(Frame::Integer((now.idle_ms(lru) / 1000) as i64))
 }
 
-/// `OBJECT FREQ key`: the LFU counter; `ERR An LFU maxmemory policy is not selected, ...` unless
-/// an LFU `maxmemory-policy` is set. Until eviction lands (issue #5) no access frequency is
-/// tracked, so under an LFU policy the counter reads 0.
+/// `OBJECT FREQ key`: the logarithmic access counter 0..=255 after decay (Redis
+/// `LFUDecrAndReturn`, not stored); null when missing; `ERR An LFU maxmemory policy is not
+/// selected, access frequency not tracked. ...` unless an LFU `maxmemory-policy` is set.
 pub fn object_freq(ctx: &mut Ctx) -> Reply {
-    if object_value(ctx)?.is_none() {
+    let now = ctx.ks.now();
+    let Some((_, field)) = object_value(ctx)? else {
         return Ok(Frame::Null);
-    }
-    if !lfu_policy(ctx) {
+    };
+    let access = ctx.server.access_policy();
+    if !access.lfu {
         return Err(CommandError::msg(msg::FREQ_NOT_TRACKED));
     }
-    Ok(Frame::Integer(0))
+    let counter =
+        ferrodis_keyspace::evict::lfu_decr_and_return(field, now.ms, access.lfu_decay_time_min);
+    Ok(Frame::Integer(i64::from(counter)))
 }
 
 /// `OBJECT HELP`.

@@ -16,6 +16,7 @@ use ferrodis_keyspace::{DbInfo, ShardStats};
 use ferrodis_resp::Frame;
 
 use crate::cmd::connection::{help_reply, REDIS_COMPAT_VERSION};
+use crate::cmd::memory::MemoryReport;
 use crate::command::args::eq_ic;
 use crate::command::Ctx;
 use crate::error::{CommandError, Reply};
@@ -105,7 +106,7 @@ fn render_info_with(server: &Server, wanted: &[String], view: KeyspaceView) -> S
         match section {
             "server" => server_section(server, &mut s),
             "clients" => clients_section(server, &mut s),
-            "memory" => memory_section(server, &mut s),
+            "memory" => memory_section(server, view.dbs.as_deref(), &mut s),
             "persistence" => persistence_section(server, &mut s),
             "stats" => stats_section(server, view.stats, &mut s),
             "replication" => replication_section(server, &mut s),
@@ -196,10 +197,10 @@ fn clients_section(server: &Server, s: &mut Section) {
     s.field("clients_in_timeout_table", server.blocking.with_deadline());
 }
 
-fn memory_section(server: &Server, s: &mut Section) {
-    let used = server.used_memory();
-    let rss = server.rss_bytes();
-    let peak = server.peak_memory().max(used);
+/// INFO memory: Redis 7.0's fields in Redis' order, from [`MemoryReport`]. Scripting fields
+/// are 0 (no scripting yet); ratios are computed in `float` and printed `%.2f` as Redis does.
+fn memory_section(server: &Server, dbs: Option<&[DbInfo]>, s: &mut Section) {
+    let r = MemoryReport::collect(server, dbs);
     let total_system = std::fs::read_to_string("/proc/meminfo")
         .ok()
         .and_then(|m| {
@@ -216,28 +217,25 @@ fn memory_section(server: &Server, s: &mut Section) {
             c.get_str("maxmemory-policy").unwrap_or_default(),
         )
     });
-    let perc = |a: u64, b: u64| {
-        if b == 0 {
-            "0.00%".to_string()
-        } else {
-            format!("{:.2}%", a as f64 * 100.0 / b as f64)
-        }
-    };
+    let (allocated, active, resident) = r.allocator;
     s.header("Memory");
-    s.field("used_memory", used);
-    s.field("used_memory_human", human_bytes(used));
-    s.field("used_memory_rss", rss);
-    s.field("used_memory_rss_human", human_bytes(rss));
-    s.field("used_memory_peak", peak);
-    s.field("used_memory_peak_human", human_bytes(peak));
-    s.field("used_memory_peak_perc", perc(used, peak));
-    s.field("used_memory_overhead", 0);
-    s.field("used_memory_startup", 0);
-    s.field("used_memory_dataset", used);
-    s.field("used_memory_dataset_perc", "100.00%");
-    s.field("allocator_allocated", used);
-    s.field("allocator_active", rss);
-    s.field("allocator_resident", rss);
+    s.field("used_memory", r.used);
+    s.field("used_memory_human", human_bytes(r.used));
+    s.field("used_memory_rss", r.rss);
+    s.field("used_memory_rss_human", human_bytes(r.rss));
+    s.field("used_memory_peak", r.peak);
+    s.field("used_memory_peak_human", human_bytes(r.peak));
+    s.field("used_memory_peak_perc", format!("{:.2}%", r.peak_perc()));
+    s.field("used_memory_overhead", r.overhead_total);
+    s.field("used_memory_startup", r.startup);
+    s.field("used_memory_dataset", r.dataset);
+    s.field(
+        "used_memory_dataset_perc",
+        format!("{:.2}%", r.dataset_perc()),
+    );
+    s.field("allocator_allocated", allocated);
+    s.field("allocator_active", active);
+    s.field("allocator_resident", resident);
     s.field("total_system_memory", total_system);
     s.field("total_system_memory_human", human_bytes(total_system));
     for f in ["used_memory_lua", "used_memory_vm_eval"] {
@@ -257,34 +255,32 @@ fn memory_section(server: &Server, s: &mut Section) {
     s.field("maxmemory", maxmemory);
     s.field("maxmemory_human", human_bytes(maxmemory));
     s.field("maxmemory_policy", policy);
-    s.field("allocator_frag_ratio", "1.00");
-    s.field("allocator_frag_bytes", 0);
-    s.field("allocator_rss_ratio", "1.00");
-    s.field("allocator_rss_bytes", 0);
-    s.field("rss_overhead_ratio", "1.00");
-    s.field("rss_overhead_bytes", 0);
-    let frag = if used == 0 {
-        1.0
-    } else {
-        rss as f64 / used as f64
-    };
-    s.field("mem_fragmentation_ratio", format!("{frag:.2}"));
-    s.field("mem_fragmentation_bytes", rss.saturating_sub(used));
+    s.field("allocator_frag_ratio", format!("{:.2}", r.allocator_frag()));
+    s.field("allocator_frag_bytes", active.saturating_sub(allocated));
+    s.field("allocator_rss_ratio", format!("{:.2}", r.allocator_rss()));
+    s.field("allocator_rss_bytes", resident.saturating_sub(active));
+    s.field("rss_overhead_ratio", format!("{:.2}", r.rss_overhead()));
+    s.field("rss_overhead_bytes", r.rss.saturating_sub(resident));
+    s.field(
+        "mem_fragmentation_ratio",
+        format!("{:.2}", r.fragmentation()),
+    );
+    s.field("mem_fragmentation_bytes", r.rss.saturating_sub(r.used));
+    s.field("mem_not_counted_for_evict", r.not_counted);
     for f in [
-        "mem_not_counted_for_evict",
         "mem_replication_backlog",
         "mem_total_replication_buffers",
         "mem_clients_slaves",
-        "mem_clients_normal",
-        "mem_cluster_links",
-        "mem_aof_buffer",
     ] {
         s.field(f, 0);
     }
-    s.field("mem_allocator", "libc");
+    s.field("mem_clients_normal", r.clients_normal);
+    s.field("mem_cluster_links", 0);
+    s.field("mem_aof_buffer", 0);
+    s.field("mem_allocator", ferrodis_keyspace::alloc::allocator_name());
     s.field("active_defrag_running", 0);
-    s.field("lazyfree_pending_objects", 0);
-    s.field("lazyfreed_objects", 0);
+    s.field("lazyfree_pending_objects", r.lazyfree.0);
+    s.field("lazyfreed_objects", r.lazyfree.1);
 }
 
 fn persistence_section(server: &Server, s: &mut Section) {
@@ -371,10 +367,13 @@ fn stats_section(server: &Server, held: Option<ShardStats>, s: &mut Section) {
         "expire_cycle_cpu_milliseconds",
         get(&st.expire_cycle_cpu_us) / 1000,
     );
-    s.field("evicted_keys", 0);
+    s.field("evicted_keys", get(&st.evicted_keys));
     s.field("evicted_clients", 0);
-    s.field("total_eviction_exceeded_time", 0);
-    s.field("current_eviction_exceeded_time", 0);
+    let (total_exceeded, current_exceeded) = server
+        .evictor
+        .exceeded_times_ms(ferrodis_keyspace::clock::unix_ms());
+    s.field("total_eviction_exceeded_time", total_exceeded);
+    s.field("current_eviction_exceeded_time", current_exceeded);
     s.field("keyspace_hits", ks.keyspace_hits);
     s.field("keyspace_misses", ks.keyspace_misses);
     s.field("pubsub_channels", server.pubsub.num_channels());
@@ -541,6 +540,11 @@ pub fn config_set(ctx: &mut Ctx) -> Reply {
     ctx.server
         .config_set(&pairs, local)
         .map_err(CommandError::owned)?;
+    // A lower maxmemory evicts right away (Redis `updateMaxmemory`), unless this runs inside
+    // EXEC under shard locks: then the cron and the next command do it.
+    if ctx.ks.holds_none() {
+        ctx.server.perform_evictions();
+    }
     Ok(Frame::ok())
 }
 
@@ -548,6 +552,7 @@ pub fn config_set(ctx: &mut Ctx) -> Reply {
 pub fn config_resetstat(ctx: &mut Ctx) -> Reply {
     // Declared `all_shards`: the guard holds every shard, also inside EXEC.
     ctx.server.stats.reset();
+    ctx.server.evictor.reset_stats();
     if !ctx.ks.reset_stats() {
         ctx.server.keyspace.reset_stats();
     }

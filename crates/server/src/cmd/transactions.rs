@@ -113,6 +113,14 @@ impl TxState {
         }
     }
 
+    /// Whether a queued command is flagged `denyoom` (Redis `mstate.cmd_flags & CMD_DENYOOM`):
+    /// EXEC is then refused while memory is over `maxmemory`.
+    pub fn queued_denyoom(&self) -> bool {
+        self.multi
+            .as_ref()
+            .is_some_and(|m| m.queue.iter().any(|q| q.cmd.spec.flags.has(Flags::DENYOOM)))
+    }
+
     /// Forgets every watched key (UNWATCH).
     pub fn unwatch(&mut self) {
         self.watch = None;

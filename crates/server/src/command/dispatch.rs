@@ -5,8 +5,9 @@
 //! ([`crate::cmd::transactions`]) → key extraction and shard locking → handler → signalling
 //! modified keys to WATCHers and to clients parked on them ([`crate::blocking`]) → parking a
 //! blocking command that found nothing, under its locks → after the locks are released, serving
-//! parked clients whose keys became ready. Later issues insert auth, ACL, OOM for `denyoom`
-//! commands and read-only replica checks here, and nowhere else.
+//! parked clients whose keys became ready. With `maxmemory` set, eviction and the OOM refusal
+//! of `denyoom` commands ([`Server::oom_check`]) come right after the arity check. Later issues
+//! insert auth, ACL and read-only replica checks here, and nowhere else.
 //!
 //! Resolving (lookup + arity, [`Server::resolve`]) is split from running under a guard
 //! ([`Server::run_with_guard`]) so that EXEC can check commands when they are queued and later
@@ -61,6 +62,16 @@ impl Server {
             .shared
             .last_interaction_ms
             .store(now.ms, Ordering::Relaxed);
+        if self.hot.maxmemory.load(Ordering::Relaxed) != 0 {
+            if let Err(e) = self.oom_check(client, cmd) {
+                // Redis `rejectCommand`: dooms an open transaction; a refused EXEC aborts it.
+                client.tx.flag_error();
+                if client.tx.in_multi() && cmd.spec.name == "exec" {
+                    return Err(transactions::exec_abort(client, &e));
+                }
+                return Err(e);
+            }
+        }
         if let Err(e) = self.check_subscribed_context(client, cmd) {
             client.tx.flag_error();
             return Err(e);

@@ -12,6 +12,7 @@ mod blocking;
 mod hashes;
 mod hll;
 mod lists;
+mod memory;
 mod pubsub;
 mod sets;
 mod transactions;
@@ -29,6 +30,7 @@ pub static FAMILIES: &[&[C]] = &[
     transactions::COMMANDS,
     blocking::COMMANDS,
     pubsub::COMMANDS,
+    memory::COMMANDS,
 ];
 
 // Flag shorthands.

@@ -163,6 +163,65 @@ pub(crate) static SECTIONS: &[(&str, &[Entry])] = &[
         ],
     ),
     (
+        "Memory management",
+        &[
+            Entry {
+                commented: true,
+                ..entry(
+                    "maxmemory",
+                    "100mb",
+                    &[
+                        "Memory limit (used_memory, allocator bytes). Above it, keys are evicted",
+                        "per maxmemory-policy before each command; when nothing can be evicted,",
+                        "commands that may add data fail with an OOM error while reads, DEL and",
+                        "the like keep working. 0 (the default) is no limit.",
+                    ],
+                )
+            },
+            entry(
+                "maxmemory-policy",
+                "noeviction",
+                &[
+                    "What to evict above maxmemory: allkeys-lru, allkeys-lfu, allkeys-random",
+                    "among all keys; volatile-lru, volatile-lfu, volatile-random, volatile-ttl",
+                    "among keys with an expire only; noeviction refuses writes instead.",
+                    "LRU and LFU are approximated by sampling, like Redis.",
+                ],
+            ),
+            entry(
+                "maxmemory-samples",
+                "5",
+                &["Keys sampled per database per eviction round: more is closer to true LRU/LFU."],
+            ),
+            entry(
+                "maxmemory-eviction-tenacity",
+                "10",
+                &[
+                    "Time one eviction run may take before it continues in the background,",
+                    "0 to 100: 10 is 500 microseconds, each step above adds 15%, 100 is unlimited.",
+                ],
+            ),
+            entry(
+                "lazyfree-lazy-eviction",
+                "no",
+                &["Free the values of evicted keys on a background thread."],
+            ),
+            entry(
+                "lfu-log-factor",
+                "10",
+                &[
+                    "LFU counter growth: an access increments a key's 8-bit counter with",
+                    "probability 1/((counter-5)*factor+1); larger factors need more hits.",
+                ],
+            ),
+            entry(
+                "lfu-decay-time",
+                "1",
+                &["Minutes of idleness per LFU counter decrement; 0 never decays."],
+            ),
+        ],
+    ),
+    (
         "Performance",
         &[
             entry(

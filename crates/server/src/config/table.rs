@@ -303,7 +303,7 @@ pub(crate) static TABLE: &[Directive] = &[
     ),
     d("requirepass", STR, "").with(SENSITIVE),
     d("maxclients", int(1, UINT_MAX), "10000").with(FERRODIS),
-    d("maxmemory", mem(0, ULLONG_MAX), "0"),
+    d("maxmemory", mem(0, ULLONG_MAX), "0").with(FERRODIS),
     d(
         "maxmemory-policy",
         Kind::Enum(&[
@@ -317,9 +317,10 @@ pub(crate) static TABLE: &[Directive] = &[
             "noeviction",
         ]),
         "noeviction",
-    ),
-    d("maxmemory-samples", int(1, INT_MAX), "5"),
-    d("maxmemory-eviction-tenacity", int(0, 100), "10"),
+    )
+    .with(FERRODIS),
+    d("maxmemory-samples", int(1, INT_MAX), "5").with(FERRODIS),
+    d("maxmemory-eviction-tenacity", int(0, 100), "10").with(FERRODIS),
     d(
         "maxmemory-clients",
         Kind::Memory {
@@ -329,7 +330,7 @@ pub(crate) static TABLE: &[Directive] = &[
         },
         "0",
     ),
-    d("lazyfree-lazy-eviction", BOOL, "no"),
+    d("lazyfree-lazy-eviction", BOOL, "no").with(FERRODIS),
     d("lazyfree-lazy-expire", BOOL, "no"),
     d("lazyfree-lazy-server-del", BOOL, "no"),
     d("lazyfree-lazy-user-del", BOOL, "no"),
@@ -454,8 +455,8 @@ pub(crate) static TABLE: &[Directive] = &[
     d("proto-max-bulk-len", mem(MB, LLONG_MAX), "536870912").with(FERRODIS),
     d("hz", int(0, INT_MAX), "10").with(FERRODIS),
     d("dynamic-hz", BOOL, "yes"),
-    d("lfu-log-factor", int(0, INT_MAX), "10"),
-    d("lfu-decay-time", int(0, INT_MAX), "1"),
+    d("lfu-log-factor", int(0, INT_MAX), "10").with(FERRODIS),
+    d("lfu-decay-time", int(0, INT_MAX), "1").with(FERRODIS),
     d("activedefrag", Kind::Bool(Check::NoActiveDefrag), "no"),
     d("active-defrag-ignore-bytes", mem(1, LLONG_MAX), "104857600"),
     d("active-defrag-threshold-lower", int(0, 1000), "10"),

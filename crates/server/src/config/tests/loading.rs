@@ -292,11 +292,13 @@ fn accepted_without_effect() {
 #[test]
 fn unimplemented_directives_are_listed_when_changed() {
     let config = load(
-        "port 7000\nappendonly no\nmaxmemory 100mb\ndaemonize yes\nmaxmemory-policy allkeys-lru\n",
+        "port 7000\nappendonly no\nmaxmemory 100mb\ndaemonize yes\nmaxmemory-policy allkeys-lru\n\
+         replica-ignore-maxmemory no\n",
     );
+    // maxmemory and maxmemory-policy are implemented (eviction): not listed.
     assert_eq!(
         config.unimplemented_set(),
-        ["daemonize", "maxmemory", "maxmemory-policy"]
+        ["daemonize", "replica-ignore-maxmemory"]
     );
     assert!(Config::default().unimplemented_set().is_empty());
 }
