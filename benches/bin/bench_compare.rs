@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use clap::Parser;
-use ferrodis_benches::{cpu_model, finish, free_port, redis_version, start};
+use ferrodis_benches::{cpu_model, encode_command, finish, free_port, redis_version, start, Conn};
 
 const SECTION: &str = "bench-compare";
 
@@ -78,6 +78,67 @@ fn bench(port: u16, a: &Args, pipeline: u32) -> Result<BTreeMap<String, f64>, St
         ));
     }
     Ok(m)
+}
+
+/// Requests per second of `redis-benchmark -t set` with random new keys (`-r`, 100-byte
+/// values) at pipeline depth `pipeline`.
+fn bench_set_random(port: u16, requests: u64, pipeline: u32) -> Result<f64, String> {
+    let out = Command::new("redis-benchmark")
+        .args(["-h", "127.0.0.1", "-p", &port.to_string()])
+        .args(["-c", "50", "-n", &requests.to_string(), "-r", "100000000"])
+        .args([
+            "-d",
+            "100",
+            "-P",
+            &pipeline.to_string(),
+            "-t",
+            "set",
+            "--csv",
+        ])
+        .output()
+        .map_err(|e| format!("running redis-benchmark: {e}"))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.lines()
+        .nth(1)
+        .and_then(|l| l.split(',').nth(1))
+        .and_then(|v| v.trim_matches('"').parse().ok())
+        .ok_or_else(|| format!("no SET result in redis-benchmark output:\n{text}"))
+}
+
+/// Sets `maxmemory` to the server's current `used_memory` + `headroom_bytes` with allkeys-lru,
+/// fills it past the limit, then measures SET with new keys (every write evicts). Returns
+/// (req/s at -P 1, req/s at -P 16, keys evicted during the measurement).
+fn at_limit(port: u16, headroom_bytes: u64, requests: u64) -> Result<(f64, f64, u64), String> {
+    let mut conn = Conn::connect(port).map_err(|e| e.to_string())?;
+    let used = conn.info_memory("used_memory")?;
+    let mut req = Vec::new();
+    let limit = (used + headroom_bytes).to_string();
+    encode_command(
+        &mut req,
+        &[b"CONFIG", b"SET", b"maxmemory", limit.as_bytes()],
+    );
+    encode_command(
+        &mut req,
+        &[b"CONFIG", b"SET", b"maxmemory-policy", b"allkeys-lru"],
+    );
+    conn.pipeline(&req, 2)?;
+    // Fill to the limit first: about twice the headroom in 100-byte values.
+    bench_set_random(port, headroom_bytes / 100, 16)?;
+    let evicted = |conn: &mut Conn| -> Result<u64, String> {
+        let text = conn.bulk_text(&[b"INFO", b"stats"])?;
+        text.lines()
+            .find_map(|l| l.strip_prefix("evicted_keys:")?.trim().parse().ok())
+            .ok_or_else(|| "INFO stats has no evicted_keys".to_string())
+    };
+    let before = evicted(&mut conn)?;
+    let p1 = bench_set_random(port, requests / 4, 1)?;
+    let p16 = bench_set_random(port, requests, 16)?;
+    let after = evicted(&mut conn)?;
+    let mut req = Vec::new();
+    encode_command(&mut req, &[b"CONFIG", b"SET", b"maxmemory", b"0"]);
+    encode_command(&mut req, &[b"FLUSHALL"]);
+    conn.pipeline(&req, 2)?;
+    Ok((p1, p16, after.saturating_sub(before)))
 }
 
 fn median(v: &mut [f64]) -> f64 {
@@ -154,6 +215,31 @@ fn run(a: &Args) -> Result<String, String> {
             if rm > 0.0 { fm / rm } else { 0.0 }
         );
     }
+    // SET under allkeys-lru at the limit (issue #5): every write evicts.
+    const HEADROOM: u64 = 64 * 1024 * 1024;
+    eprintln!("SET at the maxmemory limit, ferrodis");
+    let (f1, f16, fe) = at_limit(fport, HEADROOM, a.requests)?;
+    eprintln!("SET at the maxmemory limit, redis");
+    let (r1, r16, re) = at_limit(rport, HEADROOM, a.requests)?;
+    let _ = writeln!(
+        md,
+        "\n### SET at the maxmemory limit (allkeys-lru)\n\n`maxmemory` = each server's own \
+         `used_memory` + 64 MiB, `maxmemory-policy allkeys-lru`, filled past the limit, then \
+         `redis-benchmark -c 50 -r 100000000 -d 100 -t set -P <P>` ({} requests at -P 16, a \
+         quarter at -P 1): every write adds a new key and evicts. One run.\n",
+        a.requests
+    );
+    let _ = writeln!(
+        md,
+        "| -P | Ferrodis req/s | Redis req/s | ratio | keys evicted (Ferrodis / Redis) |"
+    );
+    let _ = writeln!(md, "|---:|---:|---:|---:|---:|");
+    let _ = writeln!(
+        md,
+        "| 1 | {f1:.0} | {r1:.0} | {:.2} | {fe} / {re} |",
+        f1 / r1
+    );
+    let _ = writeln!(md, "| 16 | {f16:.0} | {r16:.0} | {:.2} | |", f16 / r16);
     Ok(md)
 }
 

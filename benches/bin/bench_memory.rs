@@ -6,8 +6,12 @@
 //! and `INFO memory` is read again: the table reports the growth of `used_memory` and of
 //! `used_memory_rss`, and Ferrodis/Redis ratios (below 1 = Ferrodis uses less).
 //!
-//! Data sets (issue #3): for each of list, hash, set and sorted set, `--keys` keys of 10 small
-//! elements each, and one key of `--elements` elements.
+//! Data sets:
+//! - issue #5, per-key cost: `--keys` string keys with 16-byte and with 100-byte values, and
+//!   `--keys` keys mixing hashes, sets and sorted sets of 10 elements (a third each); reported
+//!   also as bytes per key.
+//! - issue #3, aggregates: for each of list, hash, set and sorted set, `--keys` keys of 10 small
+//!   elements each, and one key of `--elements` elements.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -26,12 +30,15 @@ struct Args {
     /// Path of the reference redis-server binary.
     #[arg(long, default_value = "redis-server")]
     redis: String,
-    /// Keys in the "many small aggregates" data sets.
+    /// Keys in the per-key and "many small aggregates" data sets.
     #[arg(long, default_value_t = 1_000_000)]
     keys: usize,
     /// Elements in the "one big aggregate" data sets.
     #[arg(long, default_value_t = 1_000_000)]
     elements: usize,
+    /// Only the per-key table (skips the aggregate data sets).
+    #[arg(long)]
+    per_key_only: bool,
     /// Markdown file whose bench-memory section is replaced with the results.
     #[arg(long)]
     write: Option<PathBuf>,
@@ -43,6 +50,10 @@ enum Kind {
     Hash,
     Set,
     ZSet,
+    /// String values of this many bytes (`per_key` is ignored: one SET per key).
+    Str(usize),
+    /// Hash, set and sorted set keys in turn.
+    Mix,
 }
 
 impl Kind {
@@ -52,6 +63,16 @@ impl Kind {
             Kind::Hash => "hash",
             Kind::Set => "set",
             Kind::ZSet => "zset",
+            Kind::Str(_) => "string",
+            Kind::Mix => "mix",
+        }
+    }
+
+    /// The kind key number `k` of this data set holds.
+    fn of_key(self, k: usize) -> Kind {
+        match self {
+            Kind::Mix => [Kind::Hash, Kind::Set, Kind::ZSet][k % 3],
+            other => other,
         }
     }
 
@@ -63,6 +84,12 @@ impl Kind {
             Kind::Hash => b"HSET",
             Kind::Set => b"SADD",
             Kind::ZSet => b"ZADD",
+            Kind::Str(n) => {
+                let value = vec![b'v'; n];
+                encode_command(out, &[b"SET", key, &value]);
+                return;
+            }
+            Kind::Mix => return,
         };
         for i in from..to {
             match self {
@@ -75,6 +102,7 @@ impl Kind {
                     owned.push(i.to_string().into_bytes());
                     owned.push(format!("element-{i}").into_bytes());
                 }
+                Kind::Str(_) | Kind::Mix => {}
             }
         }
         let mut args: Vec<&[u8]> = vec![cmd, key];
@@ -99,12 +127,12 @@ fn measure(bin: &str, kind: Kind, keys: usize, per_key: usize) -> Result<(u64, u
         let key = if keys == 1 {
             format!("big:{}", kind.name())
         } else {
-            format!("{}:{k}", kind.name())
+            format!("{}:{k}", kind.of_key(k).name())
         };
         let mut from = 0;
         while from < per_key {
             let to = (from + ELEMENTS_PER_COMMAND).min(per_key);
-            kind.command(&mut buf, key.as_bytes(), from, to);
+            kind.of_key(k).command(&mut buf, key.as_bytes(), from, to);
             pending += 1;
             from = to;
             if pending == BATCH_COMMANDS {
@@ -136,16 +164,59 @@ fn ratio(a: u64, b: u64) -> String {
     }
 }
 
+/// The per-key table: bytes per key of `used_memory` and RSS growth.
+fn per_key_table(a: &Args, ferrodis: &str, md: &mut String) -> Result<(), String> {
+    let _ = writeln!(md, "## Memory per key: Ferrodis vs Redis\n");
+    let _ = writeln!(
+        md,
+        "Growth of `used_memory` and `used_memory_rss` after loading {} keys (`string:N`) into a \
+         fresh server, in bytes per key; the mix is a third each of hashes (`field-N` → \
+         `value-N`), sets and sorted sets of 10 elements. Both servers measured in the same run; \
+         ratio below 1 = Ferrodis uses less.\n",
+        a.keys
+    );
+    let _ = writeln!(
+        md,
+        "| data set | Ferrodis used_memory | Redis used_memory | ratio | Ferrodis RSS | Redis RSS | ratio |"
+    );
+    let _ = writeln!(md, "|---|---:|---:|---:|---:|---:|---:|");
+    for (kind, label, per_key) in [
+        (Kind::Str(16), "SET, 16-byte values", 1),
+        (Kind::Str(100), "SET, 100-byte values", 1),
+        (Kind::Mix, "hash/set/zset mix, 10 elements each", 10),
+    ] {
+        eprintln!("{label} x {} keys", a.keys);
+        let (fu, fr) = measure(ferrodis, kind, a.keys, per_key)?;
+        let (ru, rr) = measure(&a.redis, kind, a.keys, per_key)?;
+        let per = |b: u64| format!("{:.0}", b as f64 / a.keys as f64);
+        let _ = writeln!(
+            md,
+            "| {label} | {} | {} | {} | {} | {} | {} |",
+            per(fu),
+            per(ru),
+            ratio(fu, ru),
+            per(fr),
+            per(rr),
+            ratio(fr, rr)
+        );
+    }
+    let _ = writeln!(md);
+    Ok(())
+}
+
 fn run(a: &Args) -> Result<String, String> {
     let ferrodis = a.ferrodis.display().to_string();
     let mut md = String::new();
+    per_key_table(a, &ferrodis, &mut md)?;
+    if a.per_key_only {
+        return Ok(md);
+    }
     let _ = writeln!(md, "## Memory: aggregates, Ferrodis vs Redis\n");
     let _ = writeln!(
         md,
         "Growth of `used_memory` and `used_memory_rss` (MiB) after loading each data set into \
          a fresh server; elements are `element-N` (hash: `field-N` → `value-N`, zset score N). \
-         Both servers measured in the same run. Until issue #5 brings allocator-level \
-         accounting, Ferrodis reports RSS as `used_memory`, so compare the RSS columns.\n"
+         Both servers measured in the same run.\n"
     );
     let _ = writeln!(
         md,
