@@ -8,10 +8,12 @@
 //! | encoding | when                                                      | storage            |
 //! |----------|-----------------------------------------------------------|--------------------|
 //! | `int`    | canonical decimal of an `i64`, at most 20 bytes           | the `i64` inline   |
-//! | `embstr` | at most 44 bytes, written whole (SET, MSET, GETSET, ...)  | one exact-size box |
+//! | `embstr` | at most 44 bytes, written whole (SET, MSET, GETSET, ...)  | inline ≤ 22 bytes, else one exact-size box |
 //! | `raw`    | longer, or modified in place (APPEND, SETRANGE)           | `Bytes`            |
 
 use bytes::Bytes;
+
+use crate::elem::Elem;
 
 use crate::hash::Hash;
 use crate::list::List;
@@ -118,8 +120,10 @@ impl Value {
 pub enum StrValue {
     /// `int`: the canonical decimal text of this integer.
     Int(i64),
-    /// `embstr`: an immutable short string (at most [`EMBSTR_MAX_BYTES`] bytes).
-    Emb(Box<[u8]>),
+    /// `embstr`: an immutable short string (at most [`EMBSTR_MAX_BYTES`] bytes), stored inside
+    /// the value itself up to [`crate::elem::ELEM_INLINE_MAX`] bytes (no allocation: the common
+    /// small cache value), else in one exact-size box.
+    Emb(Elem),
     /// `raw`: any other string, or one that was modified in place.
     Raw(Bytes),
 }
@@ -133,7 +137,7 @@ impl StrValue {
             }
         }
         if bytes.len() <= EMBSTR_MAX_BYTES {
-            StrValue::Emb(bytes.into())
+            StrValue::Emb(Elem::new(bytes))
         } else {
             StrValue::Raw(Bytes::copy_from_slice(bytes))
         }

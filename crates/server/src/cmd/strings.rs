@@ -463,7 +463,7 @@ pub fn incrbyfloat(ctx: &mut Ctx) -> Reply {
     sum.format_human(&mut text);
     // Redis stores the formatted text as a fresh string object: embstr when short, never int.
     let stored = if text.len() <= EMBSTR_MAX_BYTES {
-        StrValue::Emb(text.clone().into_boxed_slice())
+        StrValue::Emb(ferrodis_keyspace::Elem::new(&text))
     } else {
         StrValue::Raw(Bytes::from(text.clone()))
     };
