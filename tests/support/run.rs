@@ -187,6 +187,25 @@ impl Side {
             std::thread::sleep(SEND_SETTLE);
             return;
         }
+        self.read_replies(step, outcome);
+    }
+
+    /// Read the step's replies without sending anything (`%recv`).
+    fn receive(&mut self, step: &Step, outcome: &mut Outcome) {
+        if let Err(e) = self.conn(step.conn) {
+            outcome.failure = Some(e);
+            return;
+        }
+        self.read_replies(step, outcome);
+    }
+
+    /// Read the step's replies on its (open) connection; with none expected, check that nothing
+    /// arrives within [`NO_REPLY_WAIT`]. A connection whose replies went out of step is dropped.
+    fn read_replies(&mut self, step: &Step, outcome: &mut Outcome) {
+        let Some(conn) = self.conns.get_mut(&step.conn) else {
+            outcome.failure = Some("connection vanished".to_owned());
+            return;
+        };
         for _ in 0..step.replies {
             match conn.read_reply() {
                 Ok(reply) => outcome.replies.push(reply),
@@ -208,42 +227,6 @@ impl Side {
                 Err(e) => {
                     outcome.failure = Some(e.to_string());
                     self.conns.remove(&step.conn);
-                }
-            }
-        }
-    }
-
-    /// Read the step's replies without sending anything (`%recv`).
-    fn receive(&mut self, step: &Step, outcome: &mut Outcome) {
-        let conn = match self.conn(step.conn) {
-            Ok(conn) => conn,
-            Err(e) => {
-                outcome.failure = Some(e);
-                return;
-            }
-        };
-        if step.replies == 0 {
-            // `%recv=0`: nothing may be waiting (a client that must still be blocked).
-            match conn.read_reply_within(NO_REPLY_WAIT) {
-                Err(ReadError::Timeout) => {}
-                Ok(reply) => {
-                    outcome.replies.push(reply);
-                    self.conns.remove(&step.conn);
-                }
-                Err(e) => {
-                    outcome.failure = Some(e.to_string());
-                    self.conns.remove(&step.conn);
-                }
-            }
-            return;
-        }
-        for _ in 0..step.replies {
-            match conn.read_reply() {
-                Ok(reply) => outcome.replies.push(reply),
-                Err(e) => {
-                    outcome.failure = Some(e.to_string());
-                    self.conns.remove(&step.conn);
-                    return;
                 }
             }
         }

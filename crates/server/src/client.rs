@@ -187,13 +187,12 @@ impl Client {
         c[2].store(self.subs.shard.len(), Ordering::Relaxed);
     }
 
-    /// A client acting for a parked one (serving a blocked command on its behalf): same id,
-    /// db, protocol and shared state, nothing else.
-    pub(crate) fn acting_for(shared: Arc<ClientShared>, db: usize, protocol: Protocol) -> Client {
+    /// A fresh connection state around `shared`: db 0, RESP2, no transaction, no subscriptions.
+    fn with_shared(shared: Arc<ClientShared>) -> Client {
         Client {
             id: shared.id,
-            db,
-            protocol,
+            db: 0,
+            protocol: Protocol::Resp2,
             reply_off: false,
             reply_skip_next: false,
             reply_skip_this: false,
@@ -207,6 +206,16 @@ impl Client {
             block: None,
             parked: None,
             serving: None,
+        }
+    }
+
+    /// A client acting for a parked one (serving a blocked command on its behalf): same id,
+    /// db, protocol and shared state, nothing else.
+    pub(crate) fn acting_for(shared: Arc<ClientShared>, db: usize, protocol: Protocol) -> Client {
+        Client {
+            db,
+            protocol,
+            ..Client::with_shared(shared)
         }
     }
 
@@ -254,24 +263,7 @@ impl ClientRegistry {
         if kind != ClientKind::Local {
             self.clients.lock().insert(id, shared.clone());
         }
-        Client {
-            id,
-            db: 0,
-            protocol: Protocol::Resp2,
-            reply_off: false,
-            reply_skip_next: false,
-            reply_skip_this: false,
-            close_after_reply: false,
-            shared,
-            cmd_cache: CommandCache::default(),
-            tx: TxState::default(),
-            in_exec: false,
-            subs: Subscriptions::default(),
-            pending_frames: Vec::new(),
-            block: None,
-            parked: None,
-            serving: None,
-        }
+        Client::with_shared(shared)
     }
 
     /// The shared state of client `id`, if connected.
