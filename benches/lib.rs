@@ -150,30 +150,31 @@ impl Conn {
     /// request, whether it found a value (`$-1` / `_` = a miss); an error reply fails.
     pub fn pipeline_hits(&mut self, requests: &[u8], n: usize) -> Result<Vec<bool>, String> {
         self.writer.write_all(requests).map_err(|e| e.to_string())?;
-        let mut hits = Vec::with_capacity(n);
-        let mut line = Vec::new();
-        for _ in 0..n {
-            line.clear();
-            self.reader
-                .read_until(b'\n', &mut line)
-                .map_err(|e| e.to_string())?;
-            let text = String::from_utf8_lossy(&line);
-            let text = text.trim_end();
-            if text == "$-1" || text == "_" {
-                hits.push(false);
-                continue;
-            }
-            let len: usize = text
-                .strip_prefix('$')
-                .and_then(|l| l.parse().ok())
-                .ok_or_else(|| format!("expected a bulk string, got {text:?}"))?;
-            let mut body = vec![0u8; len + 2];
-            self.reader
-                .read_exact(&mut body)
-                .map_err(|e| e.to_string())?;
-            hits.push(true);
+        (0..n)
+            .map(|_| self.read_bulk().map(|b| b.is_some()))
+            .collect()
+    }
+
+    /// Reads one bulk-string reply: its bytes, or `None` for a null (`$-1`, RESP3 `_`).
+    fn read_bulk(&mut self) -> Result<Option<Vec<u8>>, String> {
+        let mut line = String::new();
+        self.reader
+            .read_line(&mut line)
+            .map_err(|e| e.to_string())?;
+        let text = line.trim_end();
+        if text == "$-1" || text == "_" {
+            return Ok(None);
         }
-        Ok(hits)
+        let len: usize = text
+            .strip_prefix('$')
+            .and_then(|l| l.parse().ok())
+            .ok_or_else(|| format!("expected a bulk string, got {text:?}"))?;
+        let mut body = vec![0u8; len + 2];
+        self.reader
+            .read_exact(&mut body)
+            .map_err(|e| e.to_string())?;
+        body.truncate(len);
+        Ok(Some(body))
     }
 
     /// Runs one command whose reply is a bulk string (INFO) and returns its text.
@@ -181,20 +182,9 @@ impl Conn {
         let mut req = Vec::new();
         encode_command(&mut req, args);
         self.writer.write_all(&req).map_err(|e| e.to_string())?;
-        let mut line = String::new();
-        self.reader
-            .read_line(&mut line)
-            .map_err(|e| e.to_string())?;
-        let len: usize = line
-            .trim_end()
-            .strip_prefix('$')
-            .and_then(|l| l.parse().ok())
-            .ok_or_else(|| format!("expected a bulk string, got {line:?}"))?;
-        let mut body = vec![0u8; len + 2];
-        self.reader
-            .read_exact(&mut body)
-            .map_err(|e| e.to_string())?;
-        body.truncate(len);
+        let body = self
+            .read_bulk()?
+            .ok_or_else(|| "expected a bulk string, got a null".to_string())?;
         Ok(String::from_utf8_lossy(&body).into_owned())
     }
 

@@ -246,14 +246,19 @@ async fn timeouts_racing_with_pushes_lose_nothing() {
     server.shutdown().await;
 }
 
+/// A plain TCP connection to `server`, for exact request bytes and hang-ups.
+async fn raw_client(server: &ferrodis::Ferrodis) -> tokio::net::TcpStream {
+    let addr = server.local_addr().expect("the server listens on TCP");
+    tokio::net::TcpStream::connect(addr)
+        .await
+        .expect("connect a raw client")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_waiter_that_hangs_up_is_forgotten() {
     let server = start_async().await;
     let mut admin = connect_async(&server).await;
-    let addr = server.local_addr().expect("the server listens on TCP");
-    let mut raw = tokio::net::TcpStream::connect(addr)
-        .await
-        .expect("connect a raw client");
+    let mut raw = raw_client(&server).await;
     raw.write_all(b"*3\r\n$5\r\nBLPOP\r\n$4\r\ngone\r\n$1\r\n0\r\n")
         .await
         .expect("send BLPOP");
@@ -330,10 +335,7 @@ async fn commands_pipelined_after_a_blocked_one_wait_their_turn() {
     use tokio::io::AsyncReadExt;
     let server = start_async().await;
     let mut admin = connect_async(&server).await;
-    let addr = server.local_addr().expect("the server listens on TCP");
-    let mut raw = tokio::net::TcpStream::connect(addr)
-        .await
-        .expect("connect a raw client");
+    let mut raw = raw_client(&server).await;
     raw.write_all(b"*3\r\n$5\r\nBLPOP\r\n$1\r\nk\r\n$1\r\n0\r\n*1\r\n$4\r\nPING\r\n")
         .await
         .expect("send BLPOP and PING");
