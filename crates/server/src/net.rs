@@ -493,9 +493,11 @@ pub trait ClientSocket: AsyncWrite + Unpin + Send {
     fn readable(&self) -> impl std::future::Future<Output = io::Result<()>> + Send;
     /// Reads what is available without waiting.
     fn try_read_buf(&self, buf: &mut BytesMut) -> io::Result<usize>;
-    /// Forgets the socket's read readiness: the next [`ClientSocket::readable`] waits for a new
-    /// event. Only correct right after a read that drained the socket.
-    fn clear_read_readiness(&self);
+    /// Like [`ClientSocket::try_read_buf`], but a short read (less than `buf`'s spare
+    /// capacity, so the socket was drained) also forgets the read readiness that was current
+    /// *before* the read: the next [`ClientSocket::readable`] waits for a new event, and an
+    /// event that arrived during or after the read still wakes it.
+    fn read_draining(&self, buf: &mut BytesMut) -> io::Result<usize>;
 }
 
 macro_rules! client_socket {
@@ -507,13 +509,26 @@ macro_rules! client_socket {
             fn try_read_buf(&self, buf: &mut BytesMut) -> io::Result<usize> {
                 <$t>::try_read_buf(self, buf)
             }
-            fn clear_read_readiness(&self) {
-                // A closure that reports "would block" makes tokio clear the readiness it had
-                // seen, without a syscall; an event that arrived since is still queued in the
-                // driver and wakes the next `readable`.
-                let _ = self.try_io(tokio::io::Interest::READABLE, || {
-                    Err::<(), _>(io::ErrorKind::WouldBlock.into())
+            fn read_draining(&self, buf: &mut BytesMut) -> io::Result<usize> {
+                // tokio's `try_io` notes the readiness tick before running the closure and, on
+                // "would block", clears only that tick. Reading inside the closure therefore
+                // cannot lose an event that lands between the read and the clear (clearing
+                // after a separate read could, and the connection would then wait forever
+                // for bytes already in the socket).
+                let space = buf.capacity() - buf.len();
+                let mut drained = None;
+                let r = self.try_io(tokio::io::Interest::READABLE, || {
+                    let n = <$t>::try_read_buf(self, buf)?;
+                    if n > 0 && n < space {
+                        drained = Some(n);
+                        return Err(io::ErrorKind::WouldBlock.into());
+                    }
+                    Ok(n)
                 });
+                match (r, drained) {
+                    (_, Some(n)) => Ok(n),
+                    (r, None) => r,
+                }
             }
         }
     };
@@ -550,15 +565,9 @@ async fn read_some<S: ClientSocket>(
         if !ready {
             return Ok(ReadOutcome::Closed);
         }
-        let space = buf.capacity() - buf.len();
-        match stream.try_read_buf(buf) {
+        match stream.read_draining(buf) {
             Ok(0) => return Ok(ReadOutcome::Closed),
-            Ok(n) => {
-                if n < space {
-                    stream.clear_read_readiness();
-                }
-                return Ok(ReadOutcome::Data(n));
-            }
+            Ok(n) => return Ok(ReadOutcome::Data(n)),
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
             Err(e) => return Err(e),
         }
