@@ -12,7 +12,7 @@ use crate::clock::Now;
 use crate::evict::{AccessPolicy, AtomicAccessPolicy};
 use crate::glob::glob_match;
 use crate::lazyfree::LazyFree;
-use crate::table::{Entry, Table};
+use crate::table::{Entry, EntryMut, EntryRef, Table};
 use crate::value::Value;
 
 /// Number of shards; a power of two. Keys map to shards by the top bits of their hash.
@@ -219,7 +219,7 @@ impl Keyspace {
     pub fn db_info_at(&self, now_ms: u64) -> Vec<DbInfo> {
         let mut acc = DbInfoAcc::new(self.databases);
         for s in self.shards.iter() {
-            acc.add(&s.lock(), &self.hasher, now_ms);
+            acc.add(&s.lock(), now_ms);
         }
         acc.finish()
     }
@@ -260,12 +260,10 @@ impl Keyspace {
                     }
                     let mut expired = Vec::new();
                     for _ in 0..n {
-                        if let Some(k) = table.random_volatile() {
-                            let h = self.hasher.hash_one(&k[..]);
-                            if let Some(e) = table.get(h, k) {
-                                if e.expire_ms().is_some_and(|t| t <= now_ms) {
-                                    expired.push((h, k.clone()));
-                                }
+                        if let Some(e) = table.random_volatile() {
+                            if e.expire_ms().is_some_and(|t| t <= now_ms) {
+                                let k = Bytes::copy_from_slice(e.key());
+                                expired.push((self.hasher.hash_one(&k[..]), k));
                             }
                         }
                     }
@@ -273,7 +271,7 @@ impl Keyspace {
                     expired.sort_unstable();
                     expired.dedup();
                     for (h, k) in &expired {
-                        if let Some((_, entry)) = table.remove(&self.hasher, *h, k) {
+                        if let Some(entry) = table.remove(&self.hasher, *h, k) {
                             shard.stats.expired_keys += 1;
                             stats.expired += 1;
                             on_expired(db, k);
@@ -327,15 +325,13 @@ impl Keyspace {
         for (db, t) in s.dbs.iter().enumerate() {
             if volatile {
                 for _ in 0..t.volatile_len().min(count) {
-                    let Some(k) = t.random_volatile() else { break };
-                    if let Some(e) = t.get(self.hasher.hash_one(&k[..]), k) {
-                        out.push(EvictionCandidate {
-                            db,
-                            key: k.clone(),
-                            access: e.lru(),
-                            expire_ms: e.expire_ms(),
-                        });
-                    }
+                    let Some(e) = t.random_volatile() else { break };
+                    out.push(EvictionCandidate {
+                        db,
+                        key: Bytes::copy_from_slice(e.key()),
+                        access: e.lru(),
+                        expire_ms: e.expire_ms(),
+                    });
                 }
             } else {
                 t.sample(count, |k, e| {
@@ -356,7 +352,7 @@ impl Keyspace {
         let s = self.shards.get(shard)?.lock();
         let t = s.dbs.get(db)?;
         if volatile {
-            t.random_volatile().cloned()
+            t.random_volatile().map(|e| Bytes::copy_from_slice(e.key()))
         } else {
             t.random_key().map(Bytes::copy_from_slice)
         }
@@ -368,7 +364,7 @@ impl Keyspace {
     /// here after the shard lock is released. Locks only the key's shard.
     pub fn evict(&self, db: usize, key: &[u8], lazy: bool) -> Option<usize> {
         let hash = self.hash(key);
-        let (_, entry) = {
+        let entry = {
             let mut s = self.shards[shard_of_hash(hash)].lock();
             s.dbs.get_mut(db)?.remove(&self.hasher, hash, key)?
         };
@@ -408,14 +404,13 @@ impl DbInfoAcc {
     }
 
     /// Adds one shard: its keys and expires, and up to 16 sampled TTLs per db.
-    fn add(&mut self, s: &Shard, hasher: &RandomState, now_ms: u64) {
+    fn add(&mut self, s: &Shard, now_ms: u64) {
         for (db, t) in s.dbs.iter().enumerate() {
             self.out[db].keys += t.len();
             self.out[db].expires += t.volatile_len();
             for _ in 0..t.volatile_len().min(16) {
-                let Some(k) = t.random_volatile() else { break };
-                let h = hasher.hash_one(&k[..]);
-                if let Some(at) = t.get(h, k).and_then(Entry::expire_ms) {
+                let Some(e) = t.random_volatile() else { break };
+                if let Some(at) = e.expire_ms() {
                     self.ttl_sum[db].0 += u128::from(at.saturating_sub(now_ms));
                     self.ttl_sum[db].1 += 1;
                 }
@@ -566,7 +561,7 @@ impl<'a> Guard<'a> {
         }
         let mut acc = DbInfoAcc::new(self.ks.databases);
         for (_, g) in self.held.iter() {
-            acc.add(g, &self.ks.hasher, now_ms);
+            acc.add(g, now_ms);
         }
         Some(acc.finish())
     }
@@ -630,31 +625,35 @@ impl<'a> Guard<'a> {
         let table = &mut shard.dbs[db];
         let is_expired = table
             .get(hash, key)
-            .and_then(Entry::expire_ms)
+            .and_then(|e| e.expire_ms())
             .is_some_and(|t| t <= now_ms);
         if is_expired {
-            if let Some((k, entry)) = table.remove(&ks.hasher, hash, key) {
+            if let Some(entry) = table.remove(&ks.hasher, hash, key) {
                 shard.stats.expired_keys += 1;
                 ks.lazyfree.free_value(entry.value);
-                self.expired.push((db, k.to_bytes()));
+                self.expired.push((db, Bytes::copy_from_slice(key)));
             }
         }
         Ok((self.shard_mut(idx)?, hash))
     }
 
     /// Read lookup (`lookupKeyRead`): counts a hit or miss and touches the key.
-    pub fn lookup_read(&mut self, db: usize, key: &[u8]) -> Result<Option<&Entry>, KeyspaceError> {
+    pub fn lookup_read(
+        &mut self,
+        db: usize,
+        key: &[u8],
+    ) -> Result<Option<EntryRef<'_>>, KeyspaceError> {
         let (now, access) = (self.now, self.access);
         let touch = !self.no_touch;
         let (shard, hash) = self.locate(db, key)?;
         let found = shard.dbs[db].get_mut(hash, key);
         match found {
-            Some(e) => {
+            Some(mut e) => {
                 shard.stats.keyspace_hits += 1;
                 if touch {
                     e.touch(access.on_access(e.lru(), now));
                 }
-                Ok(Some(&*e))
+                Ok(Some(e.into_ref()))
             }
             None => {
                 shard.stats.keyspace_misses += 1;
@@ -665,7 +664,7 @@ impl<'a> Guard<'a> {
 
     /// Lookup without counting hits/misses and without touching (`LOOKUP_NOTOUCH|NOSTATS`), e.g.
     /// for TYPE-like introspection of a key by commands that do not read it.
-    pub fn peek(&mut self, db: usize, key: &[u8]) -> Result<Option<&Entry>, KeyspaceError> {
+    pub fn peek(&mut self, db: usize, key: &[u8]) -> Result<Option<EntryRef<'_>>, KeyspaceError> {
         let (shard, hash) = self.locate(db, key)?;
         Ok(shard.dbs[db].get(hash, key))
     }
@@ -675,7 +674,7 @@ impl<'a> Guard<'a> {
         &mut self,
         db: usize,
         key: &[u8],
-    ) -> Result<Option<&Entry>, KeyspaceError> {
+    ) -> Result<Option<EntryRef<'_>>, KeyspaceError> {
         let (shard, hash) = self.locate(db, key)?;
         let found = shard.dbs[db].get(hash, key);
         if found.is_some() {
@@ -691,12 +690,12 @@ impl<'a> Guard<'a> {
         &mut self,
         db: usize,
         key: &[u8],
-    ) -> Result<Option<&mut Entry>, KeyspaceError> {
+    ) -> Result<Option<EntryMut<'_>>, KeyspaceError> {
         let (now, access) = (self.now, self.access);
         let touch = !self.no_touch;
         let (shard, hash) = self.locate(db, key)?;
         let found = shard.dbs[db].get_mut(hash, key);
-        if let Some(e) = found {
+        if let Some(mut e) = found {
             if touch {
                 e.touch(access.on_access(e.lru(), now));
             }
@@ -713,24 +712,24 @@ impl<'a> Guard<'a> {
         db: usize,
         key: &[u8],
         make: impl FnOnce() -> Value,
-    ) -> Result<(&mut Entry, bool), KeyspaceError> {
+    ) -> Result<(EntryMut<'_>, bool), KeyspaceError> {
         let (now, access) = (self.now, self.access);
         let touch = !self.no_touch;
         let hasher = &self.ks.hasher;
         let (shard, hash) = self.locate(db, key)?;
         let table = &mut shard.dbs[db];
-        let created = table.get(hash, key).is_none();
-        if created {
-            table.insert_new(hasher, hash, key, Entry::new(make(), access.initial(now)));
+        if table.get(hash, key).is_none() {
+            let e = table.insert_new(hasher, hash, key, Entry::new(make(), access.initial(now)));
+            return Ok((e, true));
         }
         match table.get_mut(hash, key) {
-            Some(e) => {
-                if touch && !created {
+            Some(mut e) => {
+                if touch {
                     e.touch(access.on_access(e.lru(), now));
                 }
-                Ok((e, created))
+                Ok((e, false))
             }
-            None => Err(KeyspaceError::Internal("key vanished after insert")),
+            None => Err(KeyspaceError::Internal("key vanished after lookup")),
         }
     }
 
@@ -747,9 +746,9 @@ impl<'a> Guard<'a> {
         let hasher = &self.ks.hasher;
         let (shard, hash) = self.locate(db, key)?;
         let table = &mut shard.dbs[db];
-        if let Some(e) = table.get_mut(hash, key) {
+        if let Some(mut e) = table.get_mut(hash, key) {
             let had_expire = e.expire_ms().is_some();
-            let old = std::mem::replace(&mut e.value, value);
+            let old = e.replace(value);
             // Redis' setKey: lookupKeyWrite updates the access field (unless NO-TOUCH); under
             // LFU the new value inherits the counter, under LRU it is a new object stamped now.
             if !(no_touch && access.lfu) {
@@ -758,7 +757,9 @@ impl<'a> Guard<'a> {
             if had_expire && !keep_ttl {
                 table.set_expire(hasher, hash, key, None);
             }
-            self.ks.lazyfree.free_value(old);
+            if let Some(old) = old {
+                self.ks.lazyfree.free_value(old);
+            }
             Ok(SetOutcome::Replaced)
         } else {
             table.insert_new(hasher, hash, key, Entry::new(value, access.initial(now)));
@@ -797,10 +798,15 @@ impl<'a> Guard<'a> {
     ) -> Result<Option<(Value, Option<u64>)>, KeyspaceError> {
         let hasher = &self.ks.hasher;
         let (shard, hash) = self.locate(db, key)?;
-        Ok(shard.dbs[db].remove(hasher, hash, key).map(|(_, e)| {
+        Ok(shard.dbs[db].remove(hasher, hash, key).map(|e| {
             let exp = e.expire_ms();
             (e.value, exp)
         }))
+    }
+
+    /// Frees a value taken out of the keyspace: large ones on the lazy-free thread.
+    pub fn free_value(&self, value: Value) {
+        self.ks.lazyfree.free_value(value);
     }
 
     /// Deletes `key`; returns whether it existed (DEL, UNLINK).
@@ -892,7 +898,7 @@ impl<'a> Guard<'a> {
         db: usize,
         cursor: u64,
         count: usize,
-        mut f: impl FnMut(&[u8], &Entry),
+        mut f: impl FnMut(&[u8], EntryRef<'_>),
     ) -> Result<u64, KeyspaceError> {
         self.check_db(db)?;
         let mut shard_idx = (cursor & (SHARD_COUNT as u64 - 1)) as usize;

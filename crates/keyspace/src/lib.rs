@@ -72,6 +72,7 @@ pub mod keyspace;
 mod lazyfree;
 pub mod list;
 pub mod listpack;
+mod node;
 pub mod set;
 pub mod table;
 pub mod value;
@@ -89,6 +90,6 @@ pub use keyspace::{
 };
 pub use list::List;
 pub use set::Set;
-pub use table::Entry;
-pub use value::{StrValue, Value};
+pub use table::{Entry, EntryMut, EntryRef, StrMut};
+pub use value::{StrRef, StrValue, Value, ValueMut, ValueRef};
 pub use zset::ZSet;

@@ -1,37 +1,49 @@
 //! The per-shard, per-db hash table.
 //!
-//! Layout: `buckets` is a power-of-two array of singly linked chains of boxed nodes (key, entry,
-//! next); the key is an [`Elem`], stored in the node itself when it is at most 22 bytes, so a
-//! typical key costs one allocation (its node). The load factor is kept between 1/10 and 1: the table doubles when it holds more keys
-//! than buckets and halves (to the next power of two above its length) when it falls under 10%
-//! fill, like Redis' dict. Because a shard holds only a slice of the keyspace, a resize rehashes a
+//! Layout: `buckets` is a power-of-two array of singly linked chains of nodes. A node
+//! ([`crate::node`]) is one block holding the link, the 24-bit access field, the expire when
+//! there is one, the key, and the value itself when it is an integer or a string of at most
+//! 512 bytes; other values hang off the node in a box. So a typical cache key costs one
+//! allocation sized to its bytes plus its share of a bucket slot (8 bytes).
+//!
+//! The load factor is kept between 1/10 and 1: the table doubles when it holds more keys than
+//! buckets and halves (to the next power of two above its length) when it falls under 10% fill,
+//! like Redis' dict. Because a shard holds only a slice of the keyspace, a resize rehashes a
 //! small table at once; no incremental rehashing is needed to keep latency flat.
 //!
 //! SCAN uses Redis' reverse-binary cursor over bucket indexes: a key present for the whole scan
 //! is returned at least once even if the table grows or shrinks between calls.
 //!
-//! Keys with an expire are also listed in `volatile` (the entry remembers its slot), so the
-//! active expire cycle samples only keys that can expire, as Redis samples its `expires` dict.
+//! Keys with an expire are also listed in `volatile` (node addresses; a node remembers its
+//! slot), so the active expire cycle samples only keys that can expire, as Redis samples its
+//! `expires` dict.
+//!
+//! Lookups hand out [`EntryRef`] (read) and [`EntryMut`] (write) handles borrowing the table.
+
+// The table owns raw nodes (see `crate::node`); the handles below borrow them for the
+// lifetime of a borrow of the table.
+#![allow(unsafe_code)]
+
+use std::marker::PhantomData;
+use std::ops::{Deref, DerefMut};
 
 use ahash::RandomState;
 use bytes::Bytes;
 
-use crate::elem::Elem;
+use crate::node::{self, Link, NodePtr, Payload, PayloadRef, INLINE_STR_MAX};
+use crate::value::{StrRef, StrValue, Value, ValueMut, ValueRef};
 
-use crate::value::Value;
-
-/// A key's value and metadata.
+/// An owned key entry: a value with its expire and access field, as inserted into or removed
+/// from a table.
 #[derive(Debug)]
 pub struct Entry {
-    /// The stored value.
+    /// The value.
     pub value: Value,
-    /// Absolute expire in Unix milliseconds; 0 = no expire. Changed only through the table.
+    /// Absolute expire in Unix milliseconds; 0 = no expire.
     expire_ms: u64,
     /// Access field (24 bits, Redis `robj.lru`): the LRU clock of the last access, or under an
     /// LFU policy the minute of the last decrement and the counter (see [`crate::evict`]).
     lru: u32,
-    /// Slot in the table's volatile list when `expire_ms != 0`.
-    vol_idx: u32,
 }
 
 impl Entry {
@@ -41,7 +53,6 @@ impl Entry {
             value,
             expire_ms: 0,
             lru,
-            vol_idx: 0,
         }
     }
 
@@ -50,46 +61,383 @@ impl Entry {
         (self.expire_ms != 0).then_some(self.expire_ms)
     }
 
+    /// The access field ([`crate::evict`]).
+    pub fn lru(&self) -> u32 {
+        self.lru
+    }
+}
+
+/// How a value is laid into a node.
+fn payload_of(value: &Value) -> Option<Payload<'_>> {
+    match value {
+        Value::String(StrValue::Int(n)) => Some(Payload::Int(*n)),
+        Value::String(StrValue::Emb(e)) => Some(Payload::Str {
+            bytes: e.as_bytes(),
+            raw: false,
+        }),
+        Value::String(StrValue::Raw(b)) if b.len() <= INLINE_STR_MAX => Some(Payload::Str {
+            bytes: b,
+            raw: true,
+        }),
+        _ => None,
+    }
+}
+
+/// Builds a node for `value` (inline when it fits, boxed otherwise).
+fn build_node(
+    next: Link,
+    lru: u32,
+    expire: Option<(u64, u32)>,
+    key: &[u8],
+    value: Value,
+) -> NodePtr {
+    match payload_of(&value) {
+        Some(p) => node::build(next, lru, expire, key, p),
+        None => node::build(next, lru, expire, key, Payload::Boxed(Box::new(value))),
+    }
+}
+
+/// Reads a node's value.
+///
+/// # Safety
+/// `n` is live for `'a` and not mutated meanwhile.
+unsafe fn value_ref<'a>(n: NodePtr) -> ValueRef<'a> {
+    // SAFETY: caller's contract; inline bytes and the box live as long as the node.
+    unsafe {
+        match node::payload(n) {
+            PayloadRef::Int(i) => ValueRef::String(StrRef::Int(i)),
+            PayloadRef::Str(p, len, raw) => ValueRef::String(StrRef::Inline {
+                bytes: std::slice::from_raw_parts(p, len),
+                raw,
+            }),
+            PayloadRef::Boxed(b) => ValueRef::of(&*b),
+        }
+    }
+}
+
+/// Takes a node's value out as an owned [`Value`] and frees the node.
+///
+/// # Safety
+/// `n` is live and unlinked; it is dangling afterwards.
+unsafe fn into_value(n: NodePtr) -> Value {
+    // SAFETY: caller's contract.
+    unsafe {
+        let inline = match node::payload(n) {
+            PayloadRef::Boxed(_) => None,
+            _ => value_ref(n).as_str().map(|s| s.to_owned_value()),
+        };
+        let boxed = node::free(n);
+        match (inline, boxed) {
+            (_, Some(b)) => *b,
+            (Some(s), None) => Value::String(s),
+            (None, None) => Value::String(StrValue::Raw(Bytes::new())),
+        }
+    }
+}
+
+/// Bytes one key costs the table besides a boxed value (MEMORY USAGE): its node, including an
+/// inline string value, and its bucket slot at full load.
+///
+/// # Safety
+/// `n` is live.
+unsafe fn node_cost(n: NodePtr) -> usize {
+    // SAFETY: caller's contract.
+    unsafe { node::size(n) + std::mem::size_of::<Link>() }
+}
+
+/// A read handle on a key in a table: valid while the table is borrowed.
+#[derive(Clone, Copy)]
+pub struct EntryRef<'a> {
+    node: NodePtr,
+    _table: PhantomData<&'a Table>,
+}
+
+impl std::fmt::Debug for EntryRef<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EntryRef")
+            .field("key", &String::from_utf8_lossy(self.key()))
+            .field("expire_ms", &self.expire_ms())
+            .finish()
+    }
+}
+
+impl<'a> EntryRef<'a> {
+    /// The key.
+    pub fn key(&self) -> &'a [u8] {
+        // SAFETY: the node lives while the table is borrowed for `'a`.
+        unsafe { node::key(self.node) }
+    }
+
+    /// The value.
+    pub fn value(&self) -> ValueRef<'a> {
+        // SAFETY: as above; a shared borrow of the table forbids mutation.
+        unsafe { value_ref(self.node) }
+    }
+
+    /// The absolute expire (Unix milliseconds), if any.
+    pub fn expire_ms(&self) -> Option<u64> {
+        // SAFETY: as above.
+        unsafe { node::expire(self.node) }.map(|(at, _)| at)
+    }
+
     /// The access field: LRU clock of the last access, or LFU time + counter
     /// ([`crate::evict`]).
     pub fn lru(&self) -> u32 {
-        self.lru
+        // SAFETY: as above.
+        unsafe { node::lru(self.node) }
+    }
+
+    /// Estimated bytes this key costs for `MEMORY USAGE` (Redis' `objectComputeSize` plus the
+    /// key's own overhead): the node, its bucket slot, and a boxed value with lists estimated
+    /// from `samples` nodes (0 = all).
+    pub fn usage_bytes(&self, samples: usize) -> usize {
+        // SAFETY: as above.
+        let own = unsafe { node_cost(self.node) };
+        // SAFETY: as above.
+        match unsafe { node::payload(self.node) } {
+            PayloadRef::Boxed(b) => {
+                // SAFETY: the box lives as long as the node.
+                own + std::mem::size_of::<Value>() + unsafe { &*b }.usage_bytes(samples)
+            }
+            _ => own,
+        }
+    }
+}
+
+/// A write handle on a key in a table: valid while the table is mutably borrowed.
+pub struct EntryMut<'a> {
+    /// The link that holds the node (a bucket slot or the previous node's `next`).
+    link: *mut Link,
+    node: NodePtr,
+    volatile: *mut Vec<NodePtr>,
+    _table: PhantomData<&'a mut Table>,
+}
+
+impl std::fmt::Debug for EntryMut<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.as_ref().fmt(f)
+    }
+}
+
+impl<'a> EntryMut<'a> {
+    /// A read handle for the rest of the table's borrow.
+    pub fn into_ref(self) -> EntryRef<'a> {
+        EntryRef {
+            node: self.node,
+            _table: PhantomData,
+        }
+    }
+
+    /// A read handle.
+    pub fn as_ref(&self) -> EntryRef<'_> {
+        EntryRef {
+            node: self.node,
+            _table: PhantomData,
+        }
+    }
+
+    /// The key.
+    pub fn key(&self) -> &[u8] {
+        self.as_ref().key()
+    }
+
+    /// The value.
+    pub fn value(&self) -> ValueRef<'_> {
+        self.as_ref().value()
+    }
+
+    /// The absolute expire (Unix milliseconds), if any.
+    pub fn expire_ms(&self) -> Option<u64> {
+        self.as_ref().expire_ms()
+    }
+
+    /// The access field ([`crate::evict`]).
+    pub fn lru(&self) -> u32 {
+        self.as_ref().lru()
     }
 
     /// Stores a new access field (computed by [`crate::evict::AccessPolicy::on_access`]).
     pub fn touch(&mut self, lru: u32) {
-        self.lru = lru;
+        // SAFETY: the table is mutably borrowed through this handle.
+        unsafe { node::set_lru(self.node, lru) }
+    }
+
+    /// The value for modification.
+    pub fn value_mut(&mut self) -> ValueMut<'_> {
+        // SAFETY: the reborrow lives no longer than `&mut self`, which the table's borrow
+        // outlives.
+        unsafe { value_mut(self.link, self.node, self.volatile) }
+    }
+
+    /// The value for modification, for the rest of the table's borrow.
+    pub fn into_value_mut(self) -> ValueMut<'a> {
+        // SAFETY: consumes the handle: nothing else reaches the node during `'a`.
+        unsafe { value_mut(self.link, self.node, self.volatile) }
+    }
+
+    /// Replaces the value, keeping the expire and access field. Returns the old value when it
+    /// was boxed (to be freed, lazily if large); an inline one is freed with the old node.
+    pub fn replace(&mut self, value: Value) -> Option<Value> {
+        // SAFETY: the node is live and reached only through this handle; `relink` puts the
+        // new node where the old one was.
+        unsafe {
+            let exp = node::expire(self.node);
+            let (new, old) = match payload_of(&value) {
+                Some(p) => node::rebuild(self.node, exp, Some(p)),
+                None => node::rebuild(self.node, exp, Some(Payload::Boxed(Box::new(value)))),
+            };
+            self.node = relink(self.link, self.volatile, new);
+            old.map(|b| *b)
+        }
     }
 }
 
-struct Node {
-    /// The key, inline when at most 22 bytes (most keys): no allocation of its own.
-    key: Elem,
-    entry: Entry,
-    next: Option<Box<Node>>,
+/// Points `link` (and the volatile slot, if any) at `new`, which replaced the node there.
+///
+/// # Safety
+/// `link` and `volatile` belong to the mutably borrowed table that held the old node.
+unsafe fn relink(link: *mut Link, volatile: *mut Vec<NodePtr>, new: NodePtr) -> NodePtr {
+    // SAFETY: caller's contract.
+    unsafe {
+        *link = Some(new);
+        if let Some((_, slot)) = node::expire(new) {
+            if let Some(v) = (&mut *volatile).get_mut(slot as usize) {
+                *v = new;
+            }
+        }
+    }
+    new
 }
 
-/// Bytes one key costs the table beside its value (MEMORY USAGE): its node (key inline up to
-/// [`crate::elem::ELEM_INLINE_MAX`] bytes, entry, chain link), a longer key's own allocation,
-/// and its bucket slot at full load.
-pub fn key_overhead_bytes(key_len: usize) -> usize {
-    let heap_key = if key_len > crate::elem::ELEM_INLINE_MAX {
-        key_len
-    } else {
-        0
-    };
-    std::mem::size_of::<Node>() + heap_key + std::mem::size_of::<Option<Box<Node>>>()
+/// # Safety
+/// The node at `link` is live and reached only through the returned view for `'b`.
+unsafe fn value_mut<'b>(link: *mut Link, n: NodePtr, volatile: *mut Vec<NodePtr>) -> ValueMut<'b> {
+    // SAFETY: caller's contract; a boxed value is owned by the node.
+    unsafe {
+        match node::payload(n) {
+            PayloadRef::Boxed(b) => match &mut *b {
+                Value::String(s) => ValueMut::String(StrMut(StrMutRepr::Boxed(s))),
+                Value::List(l) => ValueMut::List(l),
+                Value::Hash(h) => ValueMut::Hash(h),
+                Value::Set(s) => ValueMut::Set(s),
+                Value::ZSet(z) => ValueMut::ZSet(z),
+            },
+            _ => {
+                let value = value_ref(n)
+                    .as_str()
+                    .map_or(StrValue::Int(0), |s| s.to_owned_value());
+                ValueMut::String(StrMut(StrMutRepr::Inline {
+                    link,
+                    node: n,
+                    volatile,
+                    value,
+                    dirty: false,
+                    _table: PhantomData,
+                }))
+            }
+        }
+    }
+}
+
+/// A string value being modified. Derefs to [`StrValue`]; a string kept inside the key's node
+/// is edited as an owned copy and stored back (inline if it still fits, boxed otherwise) when
+/// the handle is dropped.
+pub struct StrMut<'a>(StrMutRepr<'a>);
+
+enum StrMutRepr<'a> {
+    Boxed(&'a mut StrValue),
+    Inline {
+        link: *mut Link,
+        node: NodePtr,
+        volatile: *mut Vec<NodePtr>,
+        value: StrValue,
+        dirty: bool,
+        _table: PhantomData<&'a mut Table>,
+    },
+}
+
+impl std::fmt::Debug for StrMut<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("StrMut").field(&**self).finish()
+    }
+}
+
+impl Deref for StrMut<'_> {
+    type Target = StrValue;
+    fn deref(&self) -> &StrValue {
+        match &self.0 {
+            StrMutRepr::Boxed(s) => s,
+            StrMutRepr::Inline { value, .. } => value,
+        }
+    }
+}
+
+impl DerefMut for StrMut<'_> {
+    fn deref_mut(&mut self) -> &mut StrValue {
+        match &mut self.0 {
+            StrMutRepr::Boxed(s) => s,
+            StrMutRepr::Inline { value, dirty, .. } => {
+                *dirty = true;
+                value
+            }
+        }
+    }
+}
+
+impl Drop for StrMut<'_> {
+    fn drop(&mut self) {
+        let StrMutRepr::Inline {
+            link,
+            node: n,
+            volatile,
+            value,
+            dirty: true,
+            ..
+        } = &mut self.0
+        else {
+            return;
+        };
+        let value = std::mem::replace(value, StrValue::Int(0));
+        // SAFETY: the node is live and reached only through this handle; `relink` puts the
+        // rebuilt node where the old one was.
+        unsafe {
+            if let (StrValue::Int(i), PayloadRef::Int(_)) = (&value, node::payload(*n)) {
+                node::set_int(*n, *i);
+                return;
+            }
+            let exp = node::expire(*n);
+            let value = Value::String(value);
+            let (new, _) = match payload_of(&value) {
+                Some(p) => node::rebuild(*n, exp, Some(p)),
+                None => node::rebuild(*n, exp, Some(Payload::Boxed(Box::new(value)))),
+            };
+            relink(*link, *volatile, new);
+        }
+    }
 }
 
 /// One db's keys within one shard.
 #[derive(Default)]
 pub struct Table {
-    buckets: Vec<Option<Box<Node>>>,
+    buckets: Vec<Link>,
     len: usize,
-    volatile: Vec<Bytes>,
+    volatile: Vec<NodePtr>,
 }
 
+// SAFETY: a table owns its nodes (and their boxed values, which are `Send`) exclusively; moving
+// it to another thread moves that ownership (the lazy-free thread drops whole tables).
+unsafe impl Send for Table {}
+
 const MIN_BUCKETS: usize = 4;
+
+/// Bytes a key costs the table beside its key and value bytes (MEMORY STATS
+/// `overhead.hashtable.main`, per key): the node head, two length bytes and a bucket slot.
+pub const KEY_OVERHEAD_BYTES: usize = node::HEAD + 2 + std::mem::size_of::<Link>();
+
+/// Extra bytes a key with an expire costs (`overhead.hashtable.expires`, per key): the expire
+/// and volatile slot in its node and its entry in the volatile list.
+pub const EXPIRE_OVERHEAD_BYTES: usize =
+    node::HEAD_EXPIRE - node::HEAD + std::mem::size_of::<NodePtr>();
 
 impl Table {
     /// Number of keys.
@@ -111,92 +459,118 @@ impl Table {
         (hash as usize) & (self.buckets.len() - 1)
     }
 
-    /// Looks `key` up (hash computed by the caller with the shard's hasher).
-    pub fn get(&self, hash: u64, key: &[u8]) -> Option<&Entry> {
+    fn entry_ref(&self, node: NodePtr) -> EntryRef<'_> {
+        EntryRef {
+            node,
+            _table: PhantomData,
+        }
+    }
+
+    /// `key`'s node.
+    fn find(&self, hash: u64, key: &[u8]) -> Option<NodePtr> {
         if self.buckets.is_empty() {
             return None;
         }
-        let mut cur = self.buckets[self.index(hash)].as_deref();
-        while let Some(node) = cur {
-            if node.key.as_bytes() == key {
-                return Some(&node.entry);
+        let mut cur = self.buckets[self.index(hash)];
+        // SAFETY: nodes in a chain are live while the table is borrowed.
+        unsafe {
+            while let Some(n) = cur {
+                if node::key(n) == key {
+                    return Some(n);
+                }
+                cur = node::next(n);
             }
-            cur = node.next.as_deref();
         }
         None
     }
 
-    /// Looks `key` up for modification.
-    pub fn get_mut(&mut self, hash: u64, key: &[u8]) -> Option<&mut Entry> {
+    /// The link holding `key`'s node (a bucket slot or the previous node's `next`), and the
+    /// node.
+    fn find_mut(&mut self, hash: u64, key: &[u8]) -> Option<(*mut Link, NodePtr)> {
         if self.buckets.is_empty() {
             return None;
         }
         let idx = self.index(hash);
-        let mut cur = self.buckets[idx].as_deref_mut();
-        while let Some(node) = cur {
-            if node.key.as_bytes() == key {
-                return Some(&mut node.entry);
+        let mut link: *mut Link = &mut self.buckets[idx];
+        // SAFETY: `link` is a bucket slot or a live node's `next`; nodes in the chain are live.
+        unsafe {
+            while let Some(n) = *link {
+                if node::key(n) == key {
+                    return Some((link, n));
+                }
+                link = node::next_link(n);
             }
-            cur = node.next.as_deref_mut();
         }
         None
     }
 
-    /// Looks `key` up and returns the stored key too.
-    pub fn get_key_value(&self, hash: u64, key: &[u8]) -> Option<(&[u8], &Entry)> {
-        if self.buckets.is_empty() {
-            return None;
-        }
-        let mut cur = self.buckets[self.index(hash)].as_deref();
-        while let Some(node) = cur {
-            if node.key.as_bytes() == key {
-                return Some((node.key.as_bytes(), &node.entry));
-            }
-            cur = node.next.as_deref();
-        }
-        None
+    /// Looks `key` up (hash computed by the caller with the shard's hasher).
+    pub fn get(&self, hash: u64, key: &[u8]) -> Option<EntryRef<'_>> {
+        self.find(hash, key).map(|n| self.entry_ref(n))
     }
 
-    /// Inserts a key that is not present (callers check first). The entry's expire is dropped;
-    /// set it with [`Table::set_expire`].
-    pub fn insert_new(&mut self, hasher: &RandomState, hash: u64, key: &[u8], mut entry: Entry) {
-        let key = Elem::new(key);
+    /// Looks `key` up for modification.
+    pub fn get_mut(&mut self, hash: u64, key: &[u8]) -> Option<EntryMut<'_>> {
+        let (link, node) = self.find_mut(hash, key)?;
+        Some(EntryMut {
+            link,
+            node,
+            volatile: &mut self.volatile,
+            _table: PhantomData,
+        })
+    }
+
+    /// Inserts a key that is not present (callers check first), with the entry's expire, and
+    /// returns a handle on it.
+    pub fn insert_new(
+        &mut self,
+        hasher: &RandomState,
+        hash: u64,
+        key: &[u8],
+        entry: Entry,
+    ) -> EntryMut<'_> {
         if self.len >= self.buckets.len() {
             let target = (self.buckets.len() * 2).max(MIN_BUCKETS);
             self.resize(hasher, target);
         }
-        entry.expire_ms = 0;
         let idx = self.index(hash);
+        let expire = entry.expire_ms().map(|at| (at, self.volatile.len() as u32));
         let next = self.buckets[idx].take();
-        self.buckets[idx] = Some(Box::new(Node { key, entry, next }));
+        let n = build_node(next, entry.lru, expire, key, entry.value);
+        self.buckets[idx] = Some(n);
+        if expire.is_some() {
+            self.volatile.push(n);
+        }
         self.len += 1;
+        EntryMut {
+            link: &mut self.buckets[idx],
+            node: n,
+            volatile: &mut self.volatile,
+            _table: PhantomData,
+        }
     }
 
-    /// Removes `key`, returning the stored key and entry.
-    pub fn remove(&mut self, hasher: &RandomState, hash: u64, key: &[u8]) -> Option<(Elem, Entry)> {
-        let removed = self.unlink(hash, key)?;
-        let Node { key, entry, .. } = *removed;
+    /// Removes `key`, returning its entry (value, expire, access field).
+    pub fn remove(&mut self, hasher: &RandomState, hash: u64, key: &[u8]) -> Option<Entry> {
+        let _ = hasher;
+        let (link, n) = self.find_mut(hash, key)?;
+        // SAFETY: `n` is live at `link`; it is unlinked before being freed.
+        let entry = unsafe {
+            *link = node::next(n);
+            let exp = node::expire(n);
+            if let Some((_, slot)) = exp {
+                self.volatile_remove(slot);
+            }
+            let lru = node::lru(n);
+            Entry {
+                value: into_value(n),
+                expire_ms: exp.map_or(0, |(at, _)| at),
+                lru,
+            }
+        };
         self.len -= 1;
-        if entry.expire_ms != 0 {
-            // The detached entry keeps its expire (RENAME and MOVE carry it over).
-            self.volatile_remove(hasher, entry.vol_idx);
-        }
         self.maybe_shrink(hasher);
-        Some((key, entry))
-    }
-
-    fn unlink(&mut self, hash: u64, key: &[u8]) -> Option<Box<Node>> {
-        if self.buckets.is_empty() {
-            return None;
-        }
-        let idx = self.index(hash);
-        let mut link = &mut self.buckets[idx];
-        while link.as_ref().is_some_and(|n| n.key.as_bytes() != key) {
-            link = &mut link.as_mut()?.next;
-        }
-        let mut node = link.take()?;
-        *link = node.next.take();
-        Some(node)
+        Some(entry)
     }
 
     /// Sets or clears the expire (Unix milliseconds) of an existing key. Returns false when the
@@ -208,41 +582,42 @@ impl Table {
         key: &[u8],
         expire_ms: Option<u64>,
     ) -> bool {
-        let vol_len = self.volatile.len() as u32;
-        let Some(entry) = self.get_mut(hash, key) else {
+        let _ = hasher;
+        let Some((link, n)) = self.find_mut(hash, key) else {
             return false;
         };
-        let was = entry.expire_ms;
-        let new = expire_ms.unwrap_or(0);
-        entry.expire_ms = new;
-        match (was != 0, new != 0) {
-            (false, true) => {
-                entry.vol_idx = vol_len;
-                if let Some((k, _)) = self.get_key_value(hash, key) {
-                    let k = Bytes::copy_from_slice(k);
-                    self.volatile.push(k);
+        let new = expire_ms.filter(|&at| at != 0);
+        // SAFETY: `n` is live at `link`; a rebuilt node is relinked before any other access.
+        unsafe {
+            match (node::expire(n), new) {
+                (Some(_), Some(at)) => node::set_expire_at(n, at),
+                (None, Some(at)) => {
+                    let slot = self.volatile.len() as u32;
+                    let (m, _) = node::rebuild(n, Some((at, slot)), None);
+                    *link = Some(m);
+                    self.volatile.push(m);
                 }
+                (Some((_, slot)), None) => {
+                    self.volatile_remove(slot);
+                    let (m, _) = node::rebuild(n, None, None);
+                    *link = Some(m);
+                }
+                (None, None) => {}
             }
-            (true, false) => {
-                let idx = entry.vol_idx;
-                self.volatile_remove(hasher, idx);
-            }
-            _ => {}
         }
         true
     }
 
-    /// Removes slot `idx` of the volatile list, fixing the slot of the key moved into it.
-    fn volatile_remove(&mut self, hasher: &RandomState, idx: u32) {
-        let idx = idx as usize;
-        if idx >= self.volatile.len() {
+    /// Removes slot `slot` of the volatile list, fixing the slot of the node moved into it.
+    fn volatile_remove(&mut self, slot: u32) {
+        let slot = slot as usize;
+        if slot >= self.volatile.len() {
             return;
         }
-        self.volatile.swap_remove(idx);
-        if let Some(moved) = self.volatile.get(idx).cloned() {
-            if let Some(e) = self.get_mut(hasher.hash_one(&moved[..]), &moved) {
-                e.vol_idx = idx as u32;
-            }
+        self.volatile.swap_remove(slot);
+        if let Some(&moved) = self.volatile.get(slot) {
+            // SAFETY: nodes listed in `volatile` are live and have an expire.
+            unsafe { node::set_vol_slot(moved, slot as u32) };
         }
     }
 
@@ -258,33 +633,46 @@ impl Table {
     }
 
     fn resize(&mut self, hasher: &RandomState, target: usize) {
-        let mut new: Vec<Option<Box<Node>>> = Vec::with_capacity(target);
-        new.resize_with(target, || None);
+        let mut new: Vec<Link> = vec![None; target];
         let mask = target - 1;
         for bucket in self.buckets.iter_mut() {
             let mut cur = bucket.take();
-            while let Some(mut node) = cur {
-                cur = node.next.take();
-                let idx = (hasher.hash_one(&node.key[..]) as usize) & mask;
-                node.next = new[idx].take();
-                new[idx] = Some(node);
+            // SAFETY: every node in a chain is live; each is moved to exactly one new chain.
+            unsafe {
+                while let Some(n) = cur {
+                    cur = node::next(n);
+                    let idx = (hasher.hash_one(node::key(n)) as usize) & mask;
+                    *node::next_link(n) = new[idx];
+                    new[idx] = Some(n);
+                }
             }
         }
         self.buckets = new;
     }
 
+    /// Calls `f` for each node of bucket `idx`.
+    fn chain<'s>(&'s self, idx: usize, mut f: impl FnMut(EntryRef<'s>) -> bool) {
+        let mut cur = self.buckets[idx];
+        while let Some(n) = cur {
+            if !f(self.entry_ref(n)) {
+                return;
+            }
+            // SAFETY: nodes in a chain are live while the table is borrowed.
+            cur = unsafe { node::next(n) };
+        }
+    }
+
     /// Visits the keys of the bucket at `cursor` and returns the next cursor (0 when the scan is
     /// complete), with Redis' reverse-binary increment.
-    pub fn scan(&self, cursor: u64, mut f: impl FnMut(&[u8], &Entry)) -> u64 {
+    pub fn scan(&self, cursor: u64, mut f: impl FnMut(&[u8], EntryRef<'_>)) -> u64 {
         if self.buckets.is_empty() {
             return 0;
         }
         let mask = (self.buckets.len() - 1) as u64;
-        let mut cur = self.buckets[(cursor & mask) as usize].as_deref();
-        while let Some(node) = cur {
-            f(node.key.as_bytes(), &node.entry);
-            cur = node.next.as_deref();
-        }
+        self.chain((cursor & mask) as usize, |e| {
+            f(e.key(), e);
+            true
+        });
         let mut v = cursor | !mask;
         v = v.reverse_bits();
         v = v.wrapping_add(1);
@@ -300,11 +688,10 @@ impl Table {
         loop {
             let idx = fastrand::usize(..n);
             let mut chain = Vec::new();
-            let mut cur = self.buckets[idx].as_deref();
-            while let Some(node) = cur {
-                chain.push(node.key.as_bytes());
-                cur = node.next.as_deref();
-            }
+            self.chain(idx, |e| {
+                chain.push(e.key());
+                true
+            });
             if !chain.is_empty() {
                 return Some(chain[fastrand::usize(..chain.len())]);
             }
@@ -314,7 +701,7 @@ impl Table {
     /// Visits up to `count` keys from consecutive buckets starting at a random one, visiting at
     /// most `count * 10` buckets (Redis `dictGetSomeKeys`, the eviction sampler). Keys may
     /// repeat only if the table has fewer than `count` keys.
-    pub fn sample(&self, count: usize, mut f: impl FnMut(&[u8], &Entry)) {
+    pub fn sample(&self, count: usize, mut f: impl FnMut(&[u8], EntryRef<'_>)) {
         if self.len == 0 || count == 0 {
             return;
         }
@@ -323,35 +710,37 @@ impl Table {
         let mut idx = fastrand::usize(..n);
         let mut found = 0;
         for _ in 0..count.saturating_mul(10).max(n.min(64)) {
-            let mut cur = self.buckets[idx].as_deref();
-            while let Some(node) = cur {
-                f(node.key.as_bytes(), &node.entry);
+            self.chain(idx, |e| {
+                f(e.key(), e);
                 found += 1;
-                if found == count {
-                    return;
-                }
-                cur = node.next.as_deref();
+                found < count
+            });
+            if found == count {
+                return;
             }
             idx = (idx + 1) & (n - 1);
         }
     }
 
     /// A random key among those with an expire.
-    pub fn random_volatile(&self) -> Option<&Bytes> {
+    pub fn random_volatile(&self) -> Option<EntryRef<'_>> {
         if self.volatile.is_empty() {
             return None;
         }
-        self.volatile.get(fastrand::usize(..self.volatile.len()))
+        let n = *self.volatile.get(fastrand::usize(..self.volatile.len()))?;
+        Some(self.entry_ref(n))
     }
 
     /// Iterates every key and entry (order unspecified).
-    pub fn iter(&self) -> impl Iterator<Item = (&[u8], &Entry)> {
-        self.buckets.iter().flat_map(|b| {
-            let mut cur = b.as_deref();
+    pub fn iter(&self) -> impl Iterator<Item = (&[u8], EntryRef<'_>)> {
+        self.buckets.iter().flat_map(move |b| {
+            let mut cur = *b;
             std::iter::from_fn(move || {
-                let node = cur?;
-                cur = node.next.as_deref();
-                Some((node.key.as_bytes(), &node.entry))
+                let n = cur?;
+                // SAFETY: nodes in a chain are live while the table is borrowed.
+                cur = unsafe { node::next(n) };
+                let e = self.entry_ref(n);
+                Some((e.key(), e))
             })
         })
     }
@@ -359,11 +748,15 @@ impl Table {
 
 impl Drop for Table {
     fn drop(&mut self) {
-        // Unlink chains iteratively so a long chain cannot overflow the stack.
         for bucket in self.buckets.iter_mut() {
             let mut cur = bucket.take();
-            while let Some(mut node) = cur {
-                cur = node.next.take();
+            // SAFETY: each node is owned by exactly one chain; it is freed once, after its
+            // successor was read.
+            unsafe {
+                while let Some(n) = cur {
+                    cur = node::next(n);
+                    drop(node::free(n));
+                }
             }
         }
     }
@@ -433,12 +826,20 @@ mod tests {
             expected.remove(&k);
         }
         assert_eq!(t.volatile_len(), expected.len());
-        let listed: HashSet<_> = t.volatile.iter().cloned().collect();
+        let listed: HashSet<Vec<u8>> = t
+            .volatile
+            .iter()
+            .map(|&n| unsafe { node::key(n) }.to_vec())
+            .collect();
         for (k, exp) in &expected {
             assert!(listed.contains(k.as_bytes()));
             let e = t.get(h(&rs, k.as_bytes()), k.as_bytes()).unwrap();
             assert_eq!(e.expire_ms(), Some(*exp));
-            assert_eq!(&t.volatile[e.vol_idx as usize][..], k.as_bytes());
+            let slot = unsafe { node::expire(e.node) }.unwrap().1;
+            assert_eq!(
+                unsafe { node::key(t.volatile[slot as usize]) },
+                k.as_bytes()
+            );
         }
     }
 
@@ -487,6 +888,181 @@ mod tests {
                 seen.contains(format!("stable{i}").as_bytes()),
                 "stable{i} missed"
             );
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod model_tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::HashMap;
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Set(u8, Vec<u8>),
+        SetInt(u8, i64),
+        SetList(u8),
+        Append(u8, Vec<u8>),
+        Incr(u8),
+        Expire(u8, Option<u64>),
+        Touch(u8, u32),
+        Remove(u8),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        let val = prop_oneof![
+            proptest::collection::vec(any::<u8>(), 0..40),
+            proptest::collection::vec(any::<u8>(), 400..700),
+        ];
+        prop_oneof![
+            (any::<u8>(), val.clone()).prop_map(|(k, v)| Op::Set(k, v)),
+            (any::<u8>(), any::<i64>()).prop_map(|(k, v)| Op::SetInt(k, v)),
+            any::<u8>().prop_map(Op::SetList),
+            (any::<u8>(), proptest::collection::vec(any::<u8>(), 0..300))
+                .prop_map(|(k, v)| Op::Append(k, v)),
+            any::<u8>().prop_map(Op::Incr),
+            (any::<u8>(), proptest::option::of(1u64..u64::MAX)).prop_map(|(k, e)| Op::Expire(k, e)),
+            (any::<u8>(), 0u32..(1 << 24)).prop_map(|(k, l)| Op::Touch(k, l)),
+            any::<u8>().prop_map(Op::Remove),
+        ]
+    }
+
+    /// What the model remembers per key: the string bytes (or "list"), expire, access field.
+    #[derive(Debug, Clone, PartialEq)]
+    struct M {
+        s: Option<Vec<u8>>,
+        exp: Option<u64>,
+        lru: u32,
+    }
+
+    fn key(k: u8) -> Vec<u8> {
+        // Some keys long enough for a multi-byte length.
+        if k % 7 == 0 {
+            vec![k; 200]
+        } else {
+            format!("key:{k}").into_bytes()
+        }
+    }
+
+    fn check(t: &Table, rs: &RandomState, model: &HashMap<u8, M>) {
+        assert_eq!(t.len(), model.len());
+        let vol = model.values().filter(|m| m.exp.is_some()).count();
+        assert_eq!(t.volatile_len(), vol);
+        for (k, m) in model {
+            let kb = key(*k);
+            let e = t.get(rs.hash_one(&kb[..]), &kb).unwrap();
+            assert_eq!(e.key(), &kb[..]);
+            assert_eq!(e.expire_ms(), m.exp);
+            assert_eq!(e.lru(), m.lru);
+            match (&m.s, e.value()) {
+                (Some(s), ValueRef::String(v)) => assert_eq!(v.with_bytes(|b| b.to_vec()), *s),
+                (None, ValueRef::List(_)) => {}
+                (want, got) => panic!("{want:?} vs {got:?}"),
+            }
+        }
+        for (i, &n) in t.volatile.iter().enumerate() {
+            let (_, slot) = unsafe { node::expire(n) }.unwrap();
+            assert_eq!(slot as usize, i);
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn table_matches_a_model(ops in proptest::collection::vec(op(), 1..300)) {
+            let rs = RandomState::new();
+            let mut t = Table::default();
+            let mut model: HashMap<u8, M> = HashMap::new();
+            for op in ops {
+                match op {
+                    Op::Set(k, v) => {
+                        let kb = key(k);
+                        let h = rs.hash_one(&kb[..]);
+                        let value = Value::string(&v);
+                        match t.get_mut(h, &kb) {
+                            Some(mut e) => { e.replace(value); }
+                            None => { t.insert_new(&rs, h, &kb, Entry::new(value, 0)); }
+                        }
+                        let m = model.entry(k).or_insert(M { s: None, exp: None, lru: 0 });
+                        m.s = Some(v);
+                    }
+                    Op::SetInt(k, n) => {
+                        let kb = key(k);
+                        let h = rs.hash_one(&kb[..]);
+                        let value = Value::String(StrValue::Int(n));
+                        match t.get_mut(h, &kb) {
+                            Some(mut e) => { e.replace(value); }
+                            None => { t.insert_new(&rs, h, &kb, Entry::new(value, 0)); }
+                        }
+                        let m = model.entry(k).or_insert(M { s: None, exp: None, lru: 0 });
+                        m.s = Some(n.to_string().into_bytes());
+                    }
+                    Op::SetList(k) => {
+                        let kb = key(k);
+                        let h = rs.hash_one(&kb[..]);
+                        let value = Value::List(Box::default());
+                        match t.get_mut(h, &kb) {
+                            Some(mut e) => { e.replace(value); }
+                            None => { t.insert_new(&rs, h, &kb, Entry::new(value, 0)); }
+                        }
+                        let m = model.entry(k).or_insert(M { s: None, exp: None, lru: 0 });
+                        m.s = None;
+                    }
+                    Op::Append(k, v) => {
+                        let kb = key(k);
+                        if let Some(e) = t.get_mut(rs.hash_one(&kb[..]), &kb) {
+                            if let ValueMut::String(mut s) = e.into_value_mut() {
+                                s.append(&v);
+                                if let Some(ms) = &mut model.get_mut(&k).unwrap().s {
+                                    ms.extend_from_slice(&v);
+                                }
+                            }
+                        }
+                    }
+                    Op::Incr(k) => {
+                        let kb = key(k);
+                        if let Some(e) = t.get_mut(rs.hash_one(&kb[..]), &kb) {
+                            if let ValueMut::String(mut s) = e.into_value_mut() {
+                                if let Some(n) = s.as_i64().and_then(|n| n.checked_add(1)) {
+                                    *s = StrValue::Int(n);
+                                    model.get_mut(&k).unwrap().s = Some(n.to_string().into_bytes());
+                                }
+                            }
+                        }
+                    }
+                    Op::Expire(k, at) => {
+                        let kb = key(k);
+                        let found = t.set_expire(&rs, rs.hash_one(&kb[..]), &kb, at);
+                        prop_assert_eq!(found, model.contains_key(&k));
+                        if let Some(m) = model.get_mut(&k) {
+                            m.exp = at;
+                        }
+                    }
+                    Op::Touch(k, l) => {
+                        let kb = key(k);
+                        if let Some(mut e) = t.get_mut(rs.hash_one(&kb[..]), &kb) {
+                            e.touch(l);
+                            model.get_mut(&k).unwrap().lru = l;
+                        }
+                    }
+                    Op::Remove(k) => {
+                        let kb = key(k);
+                        let got = t.remove(&rs, rs.hash_one(&kb[..]), &kb);
+                        let want = model.remove(&k);
+                        prop_assert_eq!(got.is_some(), want.is_some());
+                        if let (Some(g), Some(w)) = (got, want) {
+                            prop_assert_eq!(g.expire_ms(), w.exp);
+                            prop_assert_eq!(g.lru(), w.lru);
+                            if let Some(s) = w.s {
+                                let Value::String(gs) = g.value else { panic!("not a string") };
+                                prop_assert_eq!(gs.with_bytes(|b| b.to_vec()), s);
+                            }
+                        }
+                    }
+                }
+                check(&t, &rs, &model);
+            }
         }
     }
 }

@@ -235,6 +235,182 @@ impl StrValue {
     }
 }
 
+/// A borrowed view of a stored value (what a table lookup hands out): strings kept inside
+/// the key's node are read in place, other values through their box.
+#[derive(Clone, Copy, Debug)]
+pub enum ValueRef<'a> {
+    /// A string.
+    String(StrRef<'a>),
+    /// A list.
+    List(&'a List),
+    /// A hash.
+    Hash(&'a Hash),
+    /// A set.
+    Set(&'a Set),
+    /// A sorted set.
+    ZSet(&'a ZSet),
+}
+
+impl<'a> ValueRef<'a> {
+    /// Views an owned value.
+    pub fn of(v: &'a Value) -> ValueRef<'a> {
+        match v {
+            Value::String(s) => ValueRef::String(StrRef::Value(s)),
+            Value::List(l) => ValueRef::List(l),
+            Value::Hash(h) => ValueRef::Hash(h),
+            Value::Set(s) => ValueRef::Set(s),
+            Value::ZSet(z) => ValueRef::ZSet(z),
+        }
+    }
+
+    /// The type name `TYPE` replies with (e.g. `string`).
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            ValueRef::String(_) => "string",
+            ValueRef::List(_) => "list",
+            ValueRef::Hash(_) => "hash",
+            ValueRef::Set(_) => "set",
+            ValueRef::ZSet(_) => "zset",
+        }
+    }
+
+    /// The encoding name `OBJECT ENCODING` replies with.
+    pub fn encoding_name(&self) -> &'static str {
+        match self {
+            ValueRef::String(s) => s.encoding_name(),
+            ValueRef::List(l) => l.encoding_name(),
+            ValueRef::Hash(h) => h.encoding_name(),
+            ValueRef::Set(s) => s.encoding_name(),
+            ValueRef::ZSet(z) => z.encoding_name(),
+        }
+    }
+
+    /// An owned copy (COPY, RENAME's source, MOVE).
+    pub fn to_value(&self) -> Value {
+        match self {
+            ValueRef::String(s) => Value::String(s.to_owned_value()),
+            ValueRef::List(l) => Value::List(Box::new((*l).clone())),
+            ValueRef::Hash(h) => Value::Hash((*h).clone()),
+            ValueRef::Set(s) => Value::Set((*s).clone()),
+            ValueRef::ZSet(z) => Value::ZSet((*z).clone()),
+        }
+    }
+
+    /// The string, if this is one.
+    pub fn as_str(&self) -> Option<StrRef<'a>> {
+        match self {
+            ValueRef::String(s) => Some(*s),
+            _ => None,
+        }
+    }
+}
+
+/// A borrowed string value: an `int` or bytes inside the key's node, or a boxed [`StrValue`].
+/// Same accessors as [`StrValue`].
+#[derive(Clone, Copy, Debug)]
+pub enum StrRef<'a> {
+    /// `int` encoding.
+    Int(i64),
+    /// Bytes stored in the node; `raw` selects the `raw` encoding name over `embstr`.
+    Inline {
+        /// The string's bytes.
+        bytes: &'a [u8],
+        /// Whether `OBJECT ENCODING` says `raw`.
+        raw: bool,
+    },
+    /// A boxed string (long, or built by APPEND/SETRANGE/SETBIT).
+    Value(&'a StrValue),
+}
+
+impl StrRef<'_> {
+    /// The `OBJECT ENCODING` name.
+    pub fn encoding_name(&self) -> &'static str {
+        match self {
+            StrRef::Int(_) => "int",
+            StrRef::Inline { raw: false, .. } => "embstr",
+            StrRef::Inline { raw: true, .. } => "raw",
+            StrRef::Value(v) => v.encoding_name(),
+        }
+    }
+
+    /// The `OBJECT REFCOUNT` reply (see [`StrValue::refcount`]).
+    pub fn refcount(&self) -> i64 {
+        match self {
+            StrRef::Int(n) => StrValue::Int(*n).refcount(),
+            StrRef::Inline { .. } => 1,
+            StrRef::Value(v) => v.refcount(),
+        }
+    }
+
+    /// The bytes as `Bytes`: one copy for inline strings, a reference-count bump for boxed
+    /// ones.
+    pub fn to_bytes(&self) -> Bytes {
+        match self {
+            StrRef::Int(n) => Bytes::copy_from_slice(itoa::Buffer::new().format(*n).as_bytes()),
+            StrRef::Inline { bytes, .. } => Bytes::copy_from_slice(bytes),
+            StrRef::Value(v) => v.to_bytes(),
+        }
+    }
+
+    /// Calls `f` with the string's bytes without allocating.
+    pub fn with_bytes<R>(&self, f: impl FnOnce(&[u8]) -> R) -> R {
+        match self {
+            StrRef::Int(n) => f(itoa::Buffer::new().format(*n).as_bytes()),
+            StrRef::Inline { bytes, .. } => f(bytes),
+            StrRef::Value(v) => v.with_bytes(f),
+        }
+    }
+
+    /// Length in bytes (`STRLEN`).
+    pub fn len(&self) -> usize {
+        match self {
+            StrRef::Int(n) => itoa::Buffer::new().format(*n).len(),
+            StrRef::Inline { bytes, .. } => bytes.len(),
+            StrRef::Value(v) => v.len(),
+        }
+    }
+
+    /// Whether the string is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The value as an `i64` if it is the canonical decimal text of one.
+    pub fn as_i64(&self) -> Option<i64> {
+        match self {
+            StrRef::Int(n) => Some(*n),
+            StrRef::Inline { bytes, .. } => parse_i64(bytes),
+            StrRef::Value(v) => v.as_i64(),
+        }
+    }
+
+    /// An owned copy in the same encoding.
+    pub fn to_owned_value(&self) -> StrValue {
+        match self {
+            StrRef::Int(n) => StrValue::Int(*n),
+            StrRef::Inline { bytes, raw: false } => StrValue::Emb(Elem::new(bytes)),
+            StrRef::Inline { bytes, raw: true } => StrValue::Raw(Bytes::copy_from_slice(bytes)),
+            StrRef::Value(v) => (*v).clone(),
+        }
+    }
+}
+
+/// A mutable view of a stored value (what a write lookup hands out). A string is edited
+/// through [`crate::table::StrMut`], which stores it back into the key's node when dropped.
+#[derive(Debug)]
+pub enum ValueMut<'a> {
+    /// A string.
+    String(crate::table::StrMut<'a>),
+    /// A list.
+    List(&'a mut List),
+    /// A hash.
+    Hash(&'a mut Hash),
+    /// A set.
+    Set(&'a mut Set),
+    /// A sorted set.
+    ZSet(&'a mut ZSet),
+}
+
 /// Parses the canonical decimal text of an `i64` exactly as Redis' `string2ll`: no sign other
 /// than a leading `-`, no leading zeros, no spaces, no `-0`, at most 20 bytes.
 pub fn parse_i64(b: &[u8]) -> Option<i64> {

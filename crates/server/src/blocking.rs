@@ -347,7 +347,7 @@ impl Server {
             return Served::PassedOver;
         }
         match guard.peek(w.db, key) {
-            Ok(Some(e)) if e.value.type_name() == w.req.type_name => {}
+            Ok(Some(e)) if e.value().type_name() == w.req.type_name => {}
             Ok(Some(_)) => return Served::PassedOver,
             _ => return Served::KeyEmpty,
         }

@@ -21,7 +21,7 @@
 use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
-use ferrodis_keyspace::{StrValue, Value};
+use ferrodis_keyspace::{StrMut, StrValue, Value, ValueMut, ValueRef};
 use ferrodis_resp::Frame;
 
 use crate::command::args::{eq_ic, parse_i64};
@@ -76,8 +76,8 @@ fn with_string<R>(
     let db = ctx.db();
     let found = match ctx.ks.lookup_read(db, key)? {
         None => None,
-        Some(e) => match &e.value {
-            Value::String(s) => Some(s.with_bytes(f)),
+        Some(e) => match e.value() {
+            ValueRef::String(s) => Some(s.with_bytes(f)),
             _ => return Err(CommandError::WrongType),
         },
     };
@@ -95,7 +95,7 @@ fn string_for_bit_write<'a>(
     ctx: &'a mut Ctx,
     key: &[u8],
     max_bit: u64,
-) -> Result<(&'a mut StrValue, bool), CommandError> {
+) -> Result<(StrMut<'a>, bool), CommandError> {
     let db = ctx.db();
     let server = ctx.server;
     let new_on = ctx.pre_expire(class::NEW, key)?;
@@ -105,7 +105,7 @@ fn string_for_bit_write<'a>(
     if created && new_on {
         server.notify_keyspace_event(class::NEW, "new", key, db);
     }
-    let Value::String(s) = &mut e.value else {
+    let ValueMut::String(mut s) = e.into_value_mut() else {
         return Err(CommandError::WrongType);
     };
     let need = usize::try_from(max_bit >> 3)
@@ -113,7 +113,7 @@ fn string_for_bit_write<'a>(
         .and_then(|b| b.checked_add(1))
         .ok_or(CommandError::msg(BAD_OFFSET))?;
     let len = s.len();
-    if need > len || !matches!(s, StrValue::Raw(_)) {
+    if need > len || !matches!(*s, StrValue::Raw(_)) {
         // Writing the zero padding at the end turns the value raw and grows it.
         s.set_range(len, &vec![0u8; need.saturating_sub(len)]);
     }
@@ -135,7 +135,7 @@ pub fn setbit(ctx: &mut Ctx) -> Reply {
         _ => return Err(CommandError::msg(BAD_BIT)),
     };
     let key = ctx.arg(1).clone();
-    let (s, grown) = string_for_bit_write(ctx, &key, offset)?;
+    let (mut s, grown) = string_for_bit_write(ctx, &key, offset)?;
     // The padding above makes the byte exist.
     let byte = (offset >> 3) as usize;
     let mask = 0x80u8 >> (offset & 7);
@@ -144,6 +144,7 @@ pub fn setbit(ctx: &mut Ctx) -> Reply {
     if new != old {
         s.set_range(byte, &[new]);
     }
+    drop(s);
     if grown || new != old {
         ctx.notify(class::STRING, "setbit", &key);
     }
@@ -606,15 +607,16 @@ fn bitfield_generic(ctx: &mut Ctx, read_only: bool) -> Reply {
     if read_only {
         return Err(CommandError::msg(RO_ONLY_GET));
     }
-    let (s, mut changed) = string_for_bit_write(ctx, &key, highest)?;
+    let (mut s, mut changed) = string_for_bit_write(ctx, &key, highest)?;
     let replies = ops
         .iter()
         .map(|op| {
-            let (reply, wrote) = field_apply(s, *op);
+            let (reply, wrote) = field_apply(&mut s, *op);
             changed |= wrote;
             reply
         })
         .collect();
+    drop(s);
     if changed {
         ctx.notify(class::STRING, "setbit", &key);
     }

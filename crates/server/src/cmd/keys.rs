@@ -12,7 +12,7 @@
 //! ```
 
 use bytes::Bytes;
-use ferrodis_keyspace::{Entry, Value};
+use ferrodis_keyspace::EntryRef;
 use ferrodis_resp::Frame;
 
 use crate::cmd::connection::help_reply;
@@ -62,7 +62,7 @@ pub fn type_(ctx: &mut Ctx) -> Reply {
     let t = ctx
         .ks
         .lookup_read_no_touch(db, &args[1])?
-        .map(|e| e.value.type_name());
+        .map(|e| e.value().type_name());
     if t.is_none() {
         ctx.notify_miss(&args[1]);
     }
@@ -106,14 +106,14 @@ pub fn scan(ctx: &mut Ctx) -> Reply {
     }
     let db = ctx.db();
     let mut keys = Vec::new();
-    let next = ctx.ks.scan(db, cursor, count, |k, e: &Entry| {
+    let next = ctx.ks.scan(db, cursor, count, |k, e: EntryRef<'_>| {
         if let Some(p) = &pattern {
             if !ferrodis_keyspace::glob::glob_match(p, k, false) {
                 return;
             }
         }
         if let Some(t) = &type_filter {
-            if e.value.type_name() != t {
+            if e.value().type_name() != t {
                 return;
             }
         }
@@ -197,7 +197,7 @@ pub fn copy(ctx: &mut Ctx) -> Reply {
         ctx.notify_miss(&src);
         return Ok(Frame::Integer(0));
     };
-    let (value, expire) = (e.value.clone(), e.expire_ms());
+    let (value, expire) = (e.value().to_value(), e.expire_ms());
     if ctx.ks.lookup_write(dst_db, &dst)?.is_some() {
         if !replace {
             return Ok(Frame::Integer(0));
@@ -474,12 +474,25 @@ pub fn touch(ctx: &mut Ctx) -> Reply {
     Ok(Frame::Integer(n))
 }
 
-fn object_value(ctx: &mut Ctx) -> Result<Option<(Value, u32)>, CommandError> {
+/// What OBJECT reports about a key, read without copying its value.
+struct ObjectInfo {
+    encoding: &'static str,
+    /// The string's refcount ([`ferrodis_keyspace::StrRef::refcount`]); `None` for other types.
+    str_refcount: Option<i64>,
+    /// The access field.
+    lru: u32,
+}
+
+fn object_value(ctx: &mut Ctx) -> Result<Option<ObjectInfo>, CommandError> {
     let db = ctx.db();
     Ok(ctx
         .ks
         .lookup_read_no_touch(db, &ctx.args[2])?
-        .map(|e| (e.value.clone(), e.lru())))
+        .map(|e| ObjectInfo {
+            encoding: e.value().encoding_name(),
+            str_refcount: e.value().as_str().map(|s| s.refcount()),
+            lru: e.lru(),
+        }))
 }
 
 /// Whether an LFU `maxmemory-policy` is selected (Redis `MAXMEMORY_FLAG_LFU`), whatever
@@ -490,8 +503,8 @@ fn lfu_policy(ctx: &Ctx) -> bool {
 
 /// `OBJECT ENCODING key`: `int`, `embstr`, `raw`, ...; null when missing.
 pub fn object_encoding(ctx: &mut Ctx) -> Reply {
-    Ok(object_value(ctx)?.map_or(Frame::Null, |(v, _)| {
-        Frame::bulk_from_slice(v.encoding_name().as_bytes())
+    Ok(object_value(ctx)?.map_or(Frame::Null, |o| {
+        Frame::bulk_from_slice(o.encoding.as_bytes())
     }))
 }
 
@@ -504,12 +517,11 @@ pub fn object_refcount(ctx: &mut Ctx) -> Reply {
         let policy = c.get_str("maxmemory-policy").unwrap_or_default();
         maxmemory == "0" || !(policy.contains("lru") || policy.contains("lfu"))
     });
-    Ok(object_value(ctx)?.map_or(Frame::Null, |(v, _)| {
-        Frame::Integer(match v {
-            Value::String(s) if !shared_ints => s.refcount().min(1),
-            Value::String(s) => s.refcount(),
-            #[allow(unreachable_patterns)]
-            _ => 1,
+    Ok(object_value(ctx)?.map_or(Frame::Null, |o| {
+        Frame::Integer(match o.str_refcount {
+            Some(r) if !shared_ints => r.min(1),
+            Some(r) => r,
+            None => 1,
         })
     }))
 }
@@ -519,7 +531,7 @@ pub fn object_refcount(ctx: &mut Ctx) -> Reply {
 /// is selected, idle time not tracked. ...`.
 pub fn object_idletime(ctx: &mut Ctx) -> Reply {
     let now = ctx.ks.now();
-    let Some((_, lru)) = object_value(ctx)? else {
+    let Some(ObjectInfo { lru, .. }) = object_value(ctx)? else {
         return Ok(Frame::Null);
     };
     if lfu_policy(ctx) {
@@ -533,7 +545,7 @@ pub fn object_idletime(ctx: &mut Ctx) -> Reply {
 /// selected, access frequency not tracked. ...` unless an LFU `maxmemory-policy` is set.
 pub fn object_freq(ctx: &mut Ctx) -> Reply {
     let now = ctx.ks.now();
-    let Some((_, field)) = object_value(ctx)? else {
+    let Some(ObjectInfo { lru: field, .. }) = object_value(ctx)? else {
         return Ok(Frame::Null);
     };
     let access = ctx.server.access_policy();

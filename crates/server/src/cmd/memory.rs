@@ -13,7 +13,6 @@
 use std::fmt::Write as _;
 use std::sync::atomic::Ordering;
 
-use bytes::Bytes;
 use ferrodis_keyspace::clock::unix_ms;
 use ferrodis_keyspace::{alloc, table, DbInfo};
 use ferrodis_resp::Frame;
@@ -83,8 +82,8 @@ impl MemoryReport {
             }
         };
         let keys = dbs.iter().map(|d| d.keys as u64).sum();
-        let per_key = table::key_overhead_bytes(0) as u64;
-        let per_expire = std::mem::size_of::<Bytes>() as u64;
+        let per_key = table::KEY_OVERHEAD_BYTES as u64;
+        let per_expire = table::EXPIRE_OVERHEAD_BYTES as u64;
         let dbs: Vec<DbOverhead> = dbs
             .iter()
             .enumerate()
@@ -195,7 +194,7 @@ pub fn memory_usage(ctx: &mut Ctx) -> Reply {
     Ok(match ctx.ks.lookup_read_no_touch(db, &key)? {
         None => Frame::Null,
         Some(e) => {
-            let bytes = table::key_overhead_bytes(key.len()) + e.value.usage_bytes(samples);
+            let bytes = e.usage_bytes(samples);
             Frame::Integer(i64::try_from(bytes).unwrap_or(i64::MAX))
         }
     })

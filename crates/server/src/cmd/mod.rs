@@ -25,7 +25,7 @@ pub mod zsets;
 #[cfg(test)]
 mod tests;
 
-use ferrodis_keyspace::{Hash, List, Set, Value, ZSet};
+use ferrodis_keyspace::{Hash, List, Set, Value, ValueMut, ValueRef, ZSet};
 
 use crate::command::Ctx;
 use crate::error::CommandError;
@@ -46,8 +46,8 @@ macro_rules! typed_access {
                     }
                     Ok(None)
                 }
-                Some(e) => match &e.value {
-                    Value::$variant(v) => Ok(Some(v)),
+                Some(e) => match e.value() {
+                    ValueRef::$variant(v) => Ok(Some(v)),
                     _ => Err(CommandError::WrongType),
                 },
             }
@@ -62,8 +62,8 @@ macro_rules! typed_access {
             let db = ctx.db();
             match ctx.ks.lookup_write(db, key)? {
                 None => Ok(None),
-                Some(e) => match &mut e.value {
-                    Value::$variant(v) => Ok(Some(v)),
+                Some(e) => match e.into_value_mut() {
+                    ValueMut::$variant(v) => Ok(Some(v)),
                     _ => Err(CommandError::WrongType),
                 },
             }
@@ -85,8 +85,8 @@ macro_rules! typed_access {
             if created && new_on {
                 server.notify_keyspace_event(class::NEW, "new", key, db);
             }
-            match &mut e.value {
-                Value::$variant(v) => Ok(v),
+            match e.into_value_mut() {
+                ValueMut::$variant(v) => Ok(v),
                 _ => Err(CommandError::WrongType),
             }
         }

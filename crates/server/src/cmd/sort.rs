@@ -17,7 +17,7 @@
 //! locked (see [`sort_keys`]).
 
 use bytes::Bytes;
-use ferrodis_keyspace::{List, Value};
+use ferrodis_keyspace::{List, Value, ValueMut, ValueRef};
 use ferrodis_resp::Frame;
 
 use crate::command::args::{eq_ic, parse_i64};
@@ -233,31 +233,31 @@ fn load(ctx: &mut Ctx, key: &[u8]) -> Result<(Kind, Vec<Bytes>), CommandError> {
     // Redis converts a listpack sorted set to a skiplist when it sorts it ("destructively
     // convert encoded sorted sets for SORT"); OBJECT ENCODING shows it, so do the same.
     if let Some(e) = ctx.ks.peek(db, key)? {
-        if matches!(&e.value, Value::ZSet(z) if z.encoding_name() == "listpack") {
-            if let Some(e) = ctx.ks.lookup_write(db, key)? {
-                if let Value::ZSet(z) = &mut e.value {
+        if matches!(e.value(), ValueRef::ZSet(z) if z.encoding_name() == "listpack") {
+            if let Some(mut e) = ctx.ks.lookup_write(db, key)? {
+                if let ValueMut::ZSet(z) = e.value_mut() {
                     z.convert_to_skiplist();
                 }
             }
         }
     }
     let mut missing = false;
-    let kind = match ctx.ks.lookup_read(db, key)?.map(|e| &e.value) {
+    let kind = match ctx.ks.lookup_read(db, key)?.map(|e| e.value()) {
         None => {
             missing = true;
             Kind::List
         }
-        Some(Value::List(l)) => {
+        Some(ValueRef::List(l)) => {
             out.reserve(l.len());
             l.for_each(|e| out.push(Bytes::copy_from_slice(e)));
             Kind::List
         }
-        Some(Value::Set(s)) => {
+        Some(ValueRef::Set(s)) => {
             out.reserve(s.len());
             s.for_each(|e| out.push(Bytes::copy_from_slice(e)));
             Kind::Set
         }
-        Some(Value::ZSet(z)) => {
+        Some(ValueRef::ZSet(z)) => {
             out.reserve(z.len());
             z.for_each(|e, _| out.push(Bytes::copy_from_slice(e)));
             Kind::ZSet
@@ -359,10 +359,10 @@ fn lookup_by_pattern(
     key.extend_from_slice(elem);
     key.extend_from_slice(postfix);
     let db = ctx.db();
-    let found = match ctx.ks.lookup_read(db, &key)?.map(|e| &e.value) {
+    let found = match ctx.ks.lookup_read(db, &key)?.map(|e| e.value()) {
         None => None,
-        Some(Value::String(s)) if field.is_none() => Some(Some(s.to_bytes())),
-        Some(Value::Hash(h)) => Some(field.and_then(|f| h.get(f))),
+        Some(ValueRef::String(s)) if field.is_none() => Some(Some(s.to_bytes())),
+        Some(ValueRef::Hash(h)) => Some(field.and_then(|f| h.get(f))),
         Some(_) => Some(None),
     };
     if found.is_none() {

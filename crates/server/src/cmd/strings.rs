@@ -18,7 +18,7 @@ use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
 use ferrodis_keyspace::value::EMBSTR_MAX_BYTES;
-use ferrodis_keyspace::{StrValue, Value};
+use ferrodis_keyspace::{StrValue, Value, ValueMut, ValueRef};
 use ferrodis_resp::{Frame, LongDouble};
 
 use crate::command::args::{eq_ic, parse_i64};
@@ -31,8 +31,8 @@ fn read_string(ctx: &mut Ctx, key: &[u8]) -> Result<Option<StrValue>, CommandErr
     let db = ctx.db();
     let found = match ctx.ks.lookup_read(db, key)? {
         None => None,
-        Some(e) => match &e.value {
-            Value::String(s) => Some(s.clone()),
+        Some(e) => match e.value() {
+            ValueRef::String(s) => Some(s.to_owned_value()),
             #[allow(unreachable_patterns)]
             _ => return Err(CommandError::WrongType),
         },
@@ -57,8 +57,8 @@ pub fn get(ctx: &mut Ctx) -> Reply {
             ctx.notify_miss(&args[1]);
             Ok(Frame::Null)
         }
-        Some(e) => match &e.value {
-            Value::String(s) => Ok(bulk_of(s)),
+        Some(e) => match e.value() {
+            ValueRef::String(s) => Ok(Frame::Bulk(s.to_bytes())),
             #[allow(unreachable_patterns)]
             _ => Err(CommandError::WrongType),
         },
@@ -248,8 +248,8 @@ pub fn mget(ctx: &mut Ctx) -> Reply {
     let args = ctx.args;
     for key in &args[1..] {
         let f = match ctx.ks.lookup_read(db, key)? {
-            Some(e) => match &e.value {
-                Value::String(s) => bulk_of(s),
+            Some(e) => match e.value() {
+                ValueRef::String(s) => Frame::Bulk(s.to_bytes()),
                 #[allow(unreachable_patterns)]
                 _ => Frame::Null,
             },
@@ -364,19 +364,19 @@ pub fn append(ctx: &mut Ctx) -> Reply {
             ctx.notify(class::STRING, "append", &key);
             Ok(Frame::Integer(data.len() as i64))
         }
-        Some(e) => match &mut e.value {
-            Value::String(s) => {
-                if (s.len() + data.len()) as u64 > limit {
-                    return Err(CommandError::StringTooLong);
-                }
-                s.append(&data);
-                let len = s.len();
-                ctx.notify(class::STRING, "append", &key);
-                Ok(Frame::Integer(len as i64))
+        Some(e) => {
+            let ValueMut::String(mut s) = e.into_value_mut() else {
+                return Err(CommandError::WrongType);
+            };
+            if (s.len() + data.len()) as u64 > limit {
+                return Err(CommandError::StringTooLong);
             }
-            #[allow(unreachable_patterns)]
-            _ => Err(CommandError::WrongType),
-        },
+            s.append(&data);
+            let len = s.len();
+            drop(s);
+            ctx.notify(class::STRING, "append", &key);
+            Ok(Frame::Integer(len as i64))
+        }
     }
 }
 
@@ -399,17 +399,17 @@ fn incr_by(ctx: &mut Ctx, delta: i64) -> Reply {
             ctx.notify(class::STRING, "incrby", key);
             Ok(Frame::Integer(delta))
         }
-        Some(e) => match &mut e.value {
-            Value::String(s) => {
-                let cur = s.as_i64().ok_or(CommandError::NotInteger)?;
-                let new = cur.checked_add(delta).ok_or(CommandError::Overflow)?;
-                *s = StrValue::Int(new);
-                ctx.notify(class::STRING, "incrby", key);
-                Ok(Frame::Integer(new))
-            }
-            #[allow(unreachable_patterns)]
-            _ => Err(CommandError::WrongType),
-        },
+        Some(e) => {
+            let ValueMut::String(mut s) = e.into_value_mut() else {
+                return Err(CommandError::WrongType);
+            };
+            let cur = s.as_i64().ok_or(CommandError::NotInteger)?;
+            let new = cur.checked_add(delta).ok_or(CommandError::Overflow)?;
+            *s = StrValue::Int(new);
+            drop(s);
+            ctx.notify(class::STRING, "incrby", key);
+            Ok(Frame::Integer(new))
+        }
     }
 }
 
@@ -447,8 +447,8 @@ pub fn incrbyfloat(ctx: &mut Ctx) -> Reply {
     let db = ctx.db();
     let current = match ctx.ks.lookup_write(db, &key)? {
         None => LongDouble::ZERO,
-        Some(e) => match &e.value {
-            Value::String(s) => s
+        Some(e) => match e.value() {
+            ValueRef::String(s) => s
                 .with_bytes(LongDouble::parse)
                 .ok_or(CommandError::NotFloat)?,
             #[allow(unreachable_patterns)]
@@ -468,7 +468,11 @@ pub fn incrbyfloat(ctx: &mut Ctx) -> Reply {
         StrValue::Raw(Bytes::from(text.clone()))
     };
     match ctx.ks.lookup_write(db, &key)? {
-        Some(e) => e.value = Value::String(stored),
+        Some(mut e) => {
+            if let Some(old) = e.replace(Value::String(stored)) {
+                ctx.ks.free_value(old);
+            }
+        }
         None => {
             ctx.set_key(&key, Value::String(stored), false)?;
         }
@@ -536,22 +540,22 @@ pub fn setrange(ctx: &mut Ctx) -> Reply {
             ctx.notify(class::STRING, "setrange", &key);
             Ok(Frame::Integer(len as i64))
         }
-        Some(e) => match &mut e.value {
-            Value::String(s) => {
-                if data.is_empty() {
-                    return Ok(Frame::Integer(s.len() as i64));
-                }
-                if too_long(offset as u64 + data.len() as u64) {
-                    return Err(CommandError::StringTooLong);
-                }
-                s.set_range(offset as usize, &data);
-                let len = s.len();
-                ctx.notify(class::STRING, "setrange", &key);
-                Ok(Frame::Integer(len as i64))
+        Some(e) => {
+            let ValueMut::String(mut s) = e.into_value_mut() else {
+                return Err(CommandError::WrongType);
+            };
+            if data.is_empty() {
+                return Ok(Frame::Integer(s.len() as i64));
             }
-            #[allow(unreachable_patterns)]
-            _ => Err(CommandError::WrongType),
-        },
+            if too_long(offset as u64 + data.len() as u64) {
+                return Err(CommandError::StringTooLong);
+            }
+            s.set_range(offset as usize, &data);
+            let len = s.len();
+            drop(s);
+            ctx.notify(class::STRING, "setrange", &key);
+            Ok(Frame::Integer(len as i64))
+        }
     }
 }
 
@@ -584,8 +588,8 @@ pub fn lcs(ctx: &mut Ctx) -> Reply {
                 ctx.notify_miss(&key);
                 Bytes::new()
             }
-            Some(e) => match &e.value {
-                Value::String(s) => s.to_bytes(),
+            Some(e) => match e.value() {
+                ValueRef::String(s) => s.to_bytes(),
                 #[allow(unreachable_patterns)]
                 _ => {
                     return Err(CommandError::msg(

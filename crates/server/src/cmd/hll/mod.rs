@@ -16,7 +16,7 @@
 pub mod sketch;
 
 use bytes::Bytes;
-use ferrodis_keyspace::{StrValue, Value};
+use ferrodis_keyspace::{StrValue, Value, ValueMut, ValueRef};
 use ferrodis_resp::Frame;
 
 use crate::command::args::eq_ic;
@@ -58,7 +58,7 @@ fn with_sketch<R>(
         ctx.notify_miss(key);
         return Ok(None);
     };
-    let Value::String(s) = &e.value else {
+    let ValueRef::String(s) = e.value() else {
         return Err(CommandError::WrongType);
     };
     s.with_bytes(|b| {
@@ -96,13 +96,13 @@ fn with_sketch_mut<R>(
             None => return Ok(None),
         }
     };
-    let Value::String(s) = &mut e.value else {
+    let ValueMut::String(mut s) = e.into_value_mut() else {
         return Err(CommandError::WrongType);
     };
     if !s.with_bytes(sketch::is_valid) {
         return Err(CommandError::msg(NOT_HLL));
     }
-    let mut v = match std::mem::replace(s, StrValue::Raw(Bytes::new())) {
+    let mut v = match std::mem::replace(&mut *s, StrValue::Raw(Bytes::new())) {
         StrValue::Raw(b) => match b.try_into_mut() {
             Ok(m) => Vec::from(m),
             Err(b) => b.to_vec(),

@@ -26,7 +26,7 @@ pub use random::{spop, srandmember};
 
 use bytes::Bytes;
 use ferrodis_keyspace::set::Member;
-use ferrodis_keyspace::{EncodingLimits, Set, Value};
+use ferrodis_keyspace::{EncodingLimits, Set, ValueRef};
 use ferrodis_resp::Frame;
 
 use super::{delete_if_empty, read_set, set_or_create, write_set};
@@ -58,8 +58,8 @@ fn peek_set<'a>(ctx: &'a mut Ctx, key: &[u8]) -> Result<Option<&'a Set>, Command
     let db = ctx.db();
     match ctx.ks.peek(db, key)? {
         None => Ok(None),
-        Some(e) => match &e.value {
-            Value::Set(s) => Ok(Some(s)),
+        Some(e) => match e.value() {
+            ValueRef::Set(s) => Ok(Some(s)),
             _ => Err(CommandError::WrongType),
         },
     }

@@ -2,7 +2,7 @@
 
 use bytes::Bytes;
 use ferrodis_keyspace::glob::glob_match;
-use ferrodis_keyspace::Value;
+use ferrodis_keyspace::ValueRef;
 use ferrodis_resp::{format_double, Frame};
 
 use super::{
@@ -233,7 +233,7 @@ pub fn zscan(ctx: &mut Ctx) -> Reply {
         j += 2;
     }
     let db = ctx.db();
-    let Some(Value::ZSet(z)) = ctx.ks.peek(db, &key)?.map(|e| &e.value) else {
+    let Some(ValueRef::ZSet(z)) = ctx.ks.peek(db, &key)?.map(|e| e.value()) else {
         return Ok(empty());
     };
     let mut out = Vec::new();

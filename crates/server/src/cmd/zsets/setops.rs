@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use bytes::Bytes;
 use ferrodis_keyspace::zset::cmp_entry;
-use ferrodis_keyspace::{Set, Value, ZSet};
+use ferrodis_keyspace::{Set, ValueRef, ZSet};
 use ferrodis_resp::Frame;
 
 use super::parse::parse_score;
@@ -96,9 +96,9 @@ fn with_input<R>(
     f: impl FnOnce(Input<'_>) -> R,
 ) -> Result<R, CommandError> {
     let db = ctx.db();
-    Ok(match ctx.ks.peek(db, &src.key)?.map(|e| &e.value) {
-        Some(Value::ZSet(z)) => f(Input::ZSet(z)),
-        Some(Value::Set(s)) => f(Input::Set(s)),
+    Ok(match ctx.ks.peek(db, &src.key)?.map(|e| e.value()) {
+        Some(ValueRef::ZSet(z)) => f(Input::ZSet(z)),
+        Some(ValueRef::Set(s)) => f(Input::Set(s)),
         _ => f(Input::Missing),
     })
 }
@@ -164,10 +164,10 @@ fn lookup_sources(ctx: &mut Ctx, keys: &[Bytes]) -> Result<Vec<Source>, CommandE
     let db = ctx.db();
     let mut out = Vec::with_capacity(keys.len());
     for key in keys {
-        let len = match ctx.ks.lookup_read(db, key)?.map(|e| &e.value) {
+        let len = match ctx.ks.lookup_read(db, key)?.map(|e| e.value()) {
             None => None,
-            Some(Value::ZSet(z)) => Some(z.len()),
-            Some(Value::Set(s)) => Some(s.len()),
+            Some(ValueRef::ZSet(z)) => Some(z.len()),
+            Some(ValueRef::Set(s)) => Some(s.len()),
             Some(_) => return Err(CommandError::WrongType),
         };
         let len = len.unwrap_or_else(|| {
