@@ -37,7 +37,7 @@
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
-use std::sync::atomic::{AtomicBool, AtomicIsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicU8, Ordering};
 
 /// A thread's pending delta is published once it reaches this many bytes (either sign).
 pub const FLUSH_BYTES: isize = 32 * 1024;
@@ -46,6 +46,30 @@ pub const FLUSH_BYTES: isize = 32 * 1024;
 static ALLOCATED: AtomicIsize = AtomicIsize::new(0);
 /// Set by the first allocation through a [`CountingAlloc`]: the wrapper is in use.
 static INSTALLED: AtomicBool = AtomicBool::new(false);
+/// The installed wrapper's inner allocator ([`UsableSize::KIND`]), valid once `INSTALLED`.
+static KIND: AtomicU8 = AtomicU8::new(Kind::System as u8);
+
+/// Which allocator a [`CountingAlloc`] wraps: decides what MEMORY PURGE, MEMORY MALLOC-STATS
+/// and INFO `allocator_*`/`mem_allocator` ask.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Kind {
+    /// The C library's `malloc` (glibc on Linux).
+    System = 0,
+    /// jemalloc (`tikv-jemallocator`), as Redis ships by default.
+    Jemalloc = 1,
+}
+
+/// The allocator behind the installed [`CountingAlloc`], `None` when none is installed.
+pub fn installed_kind() -> Option<Kind> {
+    INSTALLED.load(Ordering::Relaxed).then(|| {
+        if KIND.load(Ordering::Relaxed) == Kind::Jemalloc as u8 {
+            Kind::Jemalloc
+        } else {
+            Kind::System
+        }
+    })
+}
 
 thread_local! {
     /// This thread's unpublished delta, bytes.
@@ -59,6 +83,9 @@ thread_local! {
 /// `usable_size` must return at least `layout.size()` for a live block `ptr` allocated by `self`
 /// with `layout`, and the same value for the same block until it is freed or reallocated.
 pub unsafe trait UsableSize {
+    /// Which allocator this is.
+    const KIND: Kind;
+
     /// Usable bytes of the live block `ptr` allocated with `layout`.
     ///
     /// # Safety
@@ -70,6 +97,8 @@ pub unsafe trait UsableSize {
 // SAFETY: on glibc, `System` hands out blocks from `malloc`/`posix_memalign`, for which
 // `malloc_usable_size` is defined and at least the requested size.
 unsafe impl UsableSize for System {
+    const KIND: Kind = Kind::System;
+
     #[inline]
     unsafe fn usable_size(&self, ptr: *mut u8, layout: Layout) -> usize {
         #[cfg(all(target_os = "linux", target_env = "gnu"))]
@@ -112,9 +141,23 @@ fn record(delta: isize) {
 }
 
 #[inline]
-fn mark_installed() {
+fn mark_installed(kind: Kind) {
     if !INSTALLED.load(Ordering::Relaxed) {
+        KIND.store(kind as u8, Ordering::Relaxed);
         INSTALLED.store(true, Ordering::Relaxed);
+    }
+}
+
+// SAFETY: jemalloc's `malloc_usable_size` is defined for every live block it returned and is at
+// least the requested size.
+#[cfg(feature = "jemalloc")]
+unsafe impl UsableSize for tikv_jemallocator::Jemalloc {
+    const KIND: Kind = Kind::Jemalloc;
+
+    #[inline]
+    unsafe fn usable_size(&self, ptr: *mut u8, _layout: Layout) -> usize {
+        // SAFETY: `ptr` is a live block from jemalloc (the caller's contract).
+        unsafe { tikv_jemallocator::usable_size(ptr) }
     }
 }
 
@@ -126,7 +169,7 @@ unsafe impl<A: GlobalAlloc + UsableSize> GlobalAlloc for CountingAlloc<A> {
         // SAFETY: forwarded contract.
         let p = unsafe { self.0.alloc(layout) };
         if !p.is_null() {
-            mark_installed();
+            mark_installed(A::KIND);
             // SAFETY: `p` was just returned for `layout`.
             record(unsafe { self.0.usable_size(p, layout) } as isize);
         }
@@ -138,7 +181,7 @@ unsafe impl<A: GlobalAlloc + UsableSize> GlobalAlloc for CountingAlloc<A> {
         // SAFETY: forwarded contract.
         let p = unsafe { self.0.alloc_zeroed(layout) };
         if !p.is_null() {
-            mark_installed();
+            mark_installed(A::KIND);
             // SAFETY: `p` was just returned for `layout`.
             record(unsafe { self.0.usable_size(p, layout) } as isize);
         }
@@ -189,9 +232,14 @@ pub fn flush_thread_delta() {
     });
 }
 
-/// Returns unused heap memory to the operating system (MEMORY PURGE): glibc's `malloc_trim(0)`.
-/// Returns whether the allocator released anything; a no-op (`false`) elsewhere.
+/// Returns unused heap memory to the operating system (MEMORY PURGE): jemalloc purges every
+/// arena's dirty pages (as Redis' `jemalloc_purge`), glibc runs `malloc_trim(0)`. Returns
+/// whether the allocator was asked; `false` where neither applies.
 pub fn purge() -> bool {
+    #[cfg(feature = "jemalloc")]
+    if installed_kind() == Some(Kind::Jemalloc) {
+        return jemalloc::purge();
+    }
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
         // SAFETY: `malloc_trim` has no preconditions.
@@ -203,14 +251,20 @@ pub fn purge() -> bool {
     }
 }
 
-/// What the allocator itself reports (glibc `mallinfo2`), bytes unless named otherwise: the
-/// figures behind INFO `allocator_*` and MEMORY MALLOC-STATS.
+/// What the allocator itself reports, bytes unless named otherwise: the figures behind INFO
+/// `allocator_*` and MEMORY STATS. From jemalloc's `stats.*` when it is the allocator (the
+/// glibc-only fields are then 0), else glibc's `mallinfo2`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct AllocatorStats {
-    /// Bytes in blocks handed out, chunk headers included (`uordblks + hblkhd`).
+    /// Bytes in blocks handed out (jemalloc `stats.allocated`; glibc `uordblks + hblkhd`,
+    /// chunk headers included).
     pub allocated: u64,
-    /// Bytes the allocator holds from the OS, its free chunks included (`arena + hblkhd`).
+    /// Bytes in pages the allocator uses for blocks (jemalloc `stats.active`; glibc
+    /// `arena + hblkhd`, its free chunks included).
     pub active: u64,
+    /// Bytes of physically resident allocator pages (jemalloc `stats.resident`; glibc: 0,
+    /// unknown).
+    pub resident: u64,
     /// Free bytes inside the heaps (`fordblks`).
     pub free: u64,
     /// Free chunks in the heaps (`ordblks`).
@@ -230,6 +284,10 @@ pub struct AllocatorStats {
 /// The allocator's own statistics (glibc `mallinfo2`, which walks every arena: call it for
 /// INFO and MEMORY, not per command); `None` on other allocators.
 pub fn allocator_stats() -> Option<AllocatorStats> {
+    #[cfg(feature = "jemalloc")]
+    if installed_kind() == Some(Kind::Jemalloc) {
+        return jemalloc::stats();
+    }
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
         // SAFETY: `mallinfo2` has no preconditions and returns a plain struct.
@@ -238,6 +296,7 @@ pub fn allocator_stats() -> Option<AllocatorStats> {
         Some(AllocatorStats {
             allocated: n(m.uordblks) + n(m.hblkhd),
             active: n(m.arena) + n(m.hblkhd),
+            resident: 0,
             free: n(m.fordblks),
             free_chunks: n(m.ordblks),
             fastbin_bytes: n(m.fsmblks),
@@ -253,9 +312,73 @@ pub fn allocator_stats() -> Option<AllocatorStats> {
     }
 }
 
-/// The allocator's name for INFO `mem_allocator` (`libc` as Redis names a libc build).
-pub fn allocator_name() -> &'static str {
-    "libc"
+/// The allocator's name for INFO `mem_allocator`: `jemalloc-<version>` or `libc`, as Redis
+/// names its builds.
+pub fn allocator_name() -> String {
+    #[cfg(feature = "jemalloc")]
+    if installed_kind() == Some(Kind::Jemalloc) {
+        return jemalloc::name();
+    }
+    "libc".to_string()
+}
+
+/// The allocator's own report for MEMORY MALLOC-STATS when it writes one (jemalloc's
+/// `malloc_stats_print`, as Redis prints); `None` otherwise.
+pub fn allocator_report() -> Option<String> {
+    #[cfg(feature = "jemalloc")]
+    if installed_kind() == Some(Kind::Jemalloc) {
+        return jemalloc::report();
+    }
+    None
+}
+
+/// jemalloc's control interface (`mallctl`), through `tikv-jemalloc-ctl`.
+#[cfg(feature = "jemalloc")]
+mod jemalloc {
+    use super::AllocatorStats;
+    use tikv_jemalloc_ctl::{epoch, stats, stats_print, version};
+
+    pub(super) fn name() -> String {
+        let v = version::read().unwrap_or("unknown");
+        // "5.3.0-0-g54eaed1..." → "jemalloc-5.3.0", as Redis prints it.
+        format!("jemalloc-{}", v.split('-').next().unwrap_or(v))
+    }
+
+    pub(super) fn stats() -> Option<AllocatorStats> {
+        // The statistics are a snapshot refreshed by advancing the epoch.
+        epoch::advance().ok()?;
+        let n = |r: tikv_jemalloc_ctl::Result<usize>| r.map(|v| v as u64).unwrap_or(0);
+        Some(AllocatorStats {
+            allocated: n(stats::allocated::read()),
+            active: n(stats::active::read()),
+            resident: n(stats::resident::read()),
+            mmapped: n(stats::mapped::read()),
+            ..AllocatorStats::default()
+        })
+    }
+
+    pub(super) fn report() -> Option<String> {
+        let mut out = Vec::new();
+        stats_print::stats_print(&mut out, stats_print::Options::default()).ok()?;
+        Some(String::from_utf8_lossy(&out).into_owned())
+    }
+
+    pub(super) fn purge() -> bool {
+        // "arena.<MALLCTL_ARENAS_ALL>.purge" takes and returns nothing.
+        const NAME: &[u8] = b"arena.4096.purge\0";
+        // SAFETY: a NUL-terminated control name with null old/new pointers, as this control
+        // requires.
+        let rc = unsafe {
+            tikv_jemalloc_sys::mallctl(
+                NAME.as_ptr().cast(),
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                0,
+            )
+        };
+        rc == 0
+    }
 }
 
 #[cfg(test)]
@@ -267,6 +390,7 @@ mod tests {
 
     // SAFETY: returns the requested size, which `System` provides at least.
     unsafe impl UsableSize for Exact {
+        const KIND: Kind = Kind::System;
         unsafe fn usable_size(&self, _ptr: *mut u8, layout: Layout) -> usize {
             layout.size()
         }

@@ -303,9 +303,9 @@ pub struct EvictionCandidate {
     pub expire_ms: Option<u64>,
 }
 
-/// Rough bytes a key costs besides its value (node, entry, bucket slot, allocator overhead),
+/// Rough bytes a key costs besides its key and value bytes (node head, lengths, bucket slot),
 /// used to estimate what an eviction frees when the allocator cannot tell yet (lazy free).
-const KEY_OVERHEAD_BYTES: usize = 96;
+const KEY_OVERHEAD_BYTES: usize = crate::table::KEY_OVERHEAD_BYTES;
 
 impl Keyspace {
     /// Samples up to `count` keys of every db of shard `shard` (only keys with an expire when

@@ -1,8 +1,11 @@
 //! Values stored in the keyspace and their encodings.
 //!
 //! Layout: a [`Value`] is one of the Redis data types, 40 bytes: hashes, sets and sorted sets
-//! live inline (their compact encodings are one buffer, their big ones a box), lists are boxed; their encodings live in their own modules ([`crate::list`], [`crate::hash`],
-//! [`crate::set`], [`crate::zset`]). A string is stored in one of three encodings, chosen the way Redis' `tryObjectEncoding` chooses them so that
+//! live inline (their compact encodings are one buffer, their big ones a box), lists are boxed;
+//! their encodings live in their own modules ([`crate::list`], [`crate::hash`],
+//! [`crate::set`], [`crate::zset`]). In the keyspace an `int` or a string of at most 512 bytes
+//! is stored inside the key's node (`crate::node`) and read through [`ValueRef`]/[`StrRef`];
+//! any other value is boxed beside the node. A string is stored in one of three encodings, chosen the way Redis' `tryObjectEncoding` chooses them so that
 //! `OBJECT ENCODING` answers the same:
 //!
 //! | encoding | when                                                      | storage            |

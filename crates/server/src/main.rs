@@ -16,8 +16,16 @@ use std::sync::Arc;
 use ferrodis_keyspace::alloc::CountingAlloc;
 
 /// Every allocation goes through the counting wrapper: INFO `used_memory` and `maxmemory` see
-/// the allocator's live bytes. The inner allocator is glibc's (`System`): jemalloc crates are not
-/// available in this build environment; MEMORY PURGE calls `malloc_trim`.
+/// the allocator's live bytes (usable sizes, as Redis' zmalloc counts them). The inner
+/// allocator is jemalloc, as in a default redis-server build (feature `jemalloc`, on by
+/// default), else the system allocator.
+#[cfg(feature = "jemalloc")]
+#[global_allocator]
+static GLOBAL: CountingAlloc<tikv_jemallocator::Jemalloc> =
+    CountingAlloc(tikv_jemallocator::Jemalloc);
+
+/// See above: the system allocator when built without the `jemalloc` feature.
+#[cfg(not(feature = "jemalloc"))]
 #[global_allocator]
 static GLOBAL: CountingAlloc<std::alloc::System> = CountingAlloc(std::alloc::System);
 

@@ -8,7 +8,8 @@
 //! Layout: [`MemoryReport`] gathers every figure once (Redis' `getMemoryOverheadData`); INFO
 //! memory ([`crate::cmd::server`]) and MEMORY STATS / DOCTOR render it. `used_memory` is the
 //! counting allocator's live bytes ([`Server::used_memory`]); the allocator's own view comes from
-//! glibc's `mallinfo2` ([`ferrodis_keyspace::alloc::allocator_stats`]).
+//! jemalloc's `stats.*` in the server binary, glibc's `mallinfo2` with the system allocator
+//! ([`ferrodis_keyspace::alloc::allocator_stats`]).
 
 use std::fmt::Write as _;
 use std::sync::atomic::Ordering;
@@ -104,7 +105,12 @@ impl MemoryReport {
         let overhead_total =
             startup + clients_normal + dbs.iter().map(|d| d.main + d.expires).sum::<u64>();
         let allocator = match alloc::allocator_stats() {
-            Some(a) => (a.allocated, a.active, rss),
+            // glibc does not report its resident pages: the process RSS stands in.
+            Some(a) => (
+                a.allocated,
+                a.active,
+                if a.resident > 0 { a.resident } else { rss },
+            ),
             None => (used, used, rss),
         };
         MemoryReport {
@@ -335,9 +341,13 @@ fn doctor_report(r: &MemoryReport) -> String {
     out
 }
 
-/// `MEMORY MALLOC-STATS`: the allocator's own statistics as text (glibc `mallinfo2` figures;
-/// Redis prints jemalloc's report, or "Stats not supported for the current allocator").
+/// `MEMORY MALLOC-STATS`: the allocator's own statistics as text: jemalloc's
+/// `malloc_stats_print` report as Redis prints it, or glibc's `mallinfo2` figures with the
+/// system allocator ("Stats not supported for the current allocator" elsewhere).
 pub fn memory_malloc_stats(_ctx: &mut Ctx) -> Reply {
+    if let Some(report) = alloc::allocator_report() {
+        return Ok(verbatim(report));
+    }
     let Some(a) = alloc::allocator_stats() else {
         return Ok(Frame::bulk_from_slice(
             b"Stats not supported for the current allocator",
@@ -365,8 +375,8 @@ pub fn memory_malloc_stats(_ctx: &mut Ctx) -> Reply {
     Ok(verbatim(t))
 }
 
-/// `MEMORY PURGE`: asks the allocator to return free memory to the system (glibc
-/// `malloc_trim(0)`); `+OK`.
+/// `MEMORY PURGE`: asks the allocator to return free memory to the system (jemalloc purges
+/// every arena, glibc runs `malloc_trim(0)`); `+OK`.
 pub fn memory_purge(_ctx: &mut Ctx) -> Reply {
     alloc::purge();
     Ok(Frame::ok())
