@@ -146,48 +146,41 @@ impl StrValue {
         }
     }
 
+    /// A borrowed view, which holds the accessors below.
+    pub fn as_str_ref(&self) -> StrRef<'_> {
+        match self {
+            StrValue::Int(n) => StrRef::Int(*n),
+            StrValue::Emb(e) => StrRef::Inline {
+                bytes: e.as_bytes(),
+                raw: false,
+            },
+            StrValue::Raw(b) => StrRef::Shared(b),
+        }
+    }
+
     /// The `OBJECT ENCODING` name.
     pub fn encoding_name(&self) -> &'static str {
-        match self {
-            StrValue::Int(_) => "int",
-            StrValue::Emb(_) => "embstr",
-            StrValue::Raw(_) => "raw",
-        }
+        self.as_str_ref().encoding_name()
     }
 
     /// The `OBJECT REFCOUNT` reply: shared small integers report `INT_MAX`, others 1.
     pub fn refcount(&self) -> i64 {
-        match self {
-            StrValue::Int(n) if (0..SHARED_INTEGERS).contains(n) => SHARED_REFCOUNT,
-            _ => 1,
-        }
+        self.as_str_ref().refcount()
     }
 
     /// The string's bytes as a cheaply cloneable `Bytes` (copies short encodings).
     pub fn to_bytes(&self) -> Bytes {
-        match self {
-            StrValue::Int(n) => Bytes::copy_from_slice(itoa::Buffer::new().format(*n).as_bytes()),
-            StrValue::Emb(b) => Bytes::copy_from_slice(b),
-            StrValue::Raw(b) => b.clone(),
-        }
+        self.as_str_ref().to_bytes()
     }
 
     /// Calls `f` with the string's bytes without allocating.
     pub fn with_bytes<R>(&self, f: impl FnOnce(&[u8]) -> R) -> R {
-        match self {
-            StrValue::Int(n) => f(itoa::Buffer::new().format(*n).as_bytes()),
-            StrValue::Emb(b) => f(b),
-            StrValue::Raw(b) => f(b),
-        }
+        self.as_str_ref().with_bytes(f)
     }
 
     /// Length in bytes (`STRLEN`).
     pub fn len(&self) -> usize {
-        match self {
-            StrValue::Int(n) => itoa::Buffer::new().format(*n).len(),
-            StrValue::Emb(b) => b.len(),
-            StrValue::Raw(b) => b.len(),
-        }
+        self.as_str_ref().len()
     }
 
     /// Whether the string is empty.
@@ -197,11 +190,7 @@ impl StrValue {
 
     /// The value as an `i64` if it is the canonical decimal text of one (`INCR` and friends).
     pub fn as_i64(&self) -> Option<i64> {
-        match self {
-            StrValue::Int(n) => Some(*n),
-            StrValue::Emb(b) => parse_i64(b),
-            StrValue::Raw(b) => parse_i64(b),
-        }
+        self.as_str_ref().as_i64()
     }
 
     /// Appends `data` (`APPEND`); the result is `raw` encoded as in Redis.
@@ -258,7 +247,7 @@ impl<'a> ValueRef<'a> {
     /// Views an owned value.
     pub fn of(v: &'a Value) -> ValueRef<'a> {
         match v {
-            Value::String(s) => ValueRef::String(StrRef::Value(s)),
+            Value::String(s) => ValueRef::String(s.as_str_ref()),
             Value::List(l) => ValueRef::List(l),
             Value::Hash(h) => ValueRef::Hash(h),
             Value::Set(s) => ValueRef::Set(s),
@@ -308,21 +297,21 @@ impl<'a> ValueRef<'a> {
     }
 }
 
-/// A borrowed string value: an `int` or bytes inside the key's node, or a boxed [`StrValue`].
-/// Same accessors as [`StrValue`].
+/// A borrowed string value in one of the string encodings: an `int`, bytes inside the key's
+/// node (or an `embstr`), or a shared `raw` buffer.
 #[derive(Clone, Copy, Debug)]
 pub enum StrRef<'a> {
     /// `int` encoding.
     Int(i64),
-    /// Bytes stored in the node; `raw` selects the `raw` encoding name over `embstr`.
+    /// Bytes stored in place; `raw` selects the `raw` encoding name over `embstr`.
     Inline {
         /// The string's bytes.
         bytes: &'a [u8],
         /// Whether `OBJECT ENCODING` says `raw`.
         raw: bool,
     },
-    /// A boxed string (long, or built by APPEND/SETRANGE/SETBIT).
-    Value(&'a StrValue),
+    /// A `raw` string in its own shared buffer (long, or built by APPEND/SETRANGE/SETBIT).
+    Shared(&'a Bytes),
 }
 
 impl StrRef<'_> {
@@ -331,27 +320,24 @@ impl StrRef<'_> {
         match self {
             StrRef::Int(_) => "int",
             StrRef::Inline { raw: false, .. } => "embstr",
-            StrRef::Inline { raw: true, .. } => "raw",
-            StrRef::Value(v) => v.encoding_name(),
+            StrRef::Inline { raw: true, .. } | StrRef::Shared(_) => "raw",
         }
     }
 
-    /// The `OBJECT REFCOUNT` reply (see [`StrValue::refcount`]).
+    /// The `OBJECT REFCOUNT` reply: shared small integers report `INT_MAX`, others 1.
     pub fn refcount(&self) -> i64 {
         match self {
-            StrRef::Int(n) => StrValue::Int(*n).refcount(),
-            StrRef::Inline { .. } => 1,
-            StrRef::Value(v) => v.refcount(),
+            StrRef::Int(n) if (0..SHARED_INTEGERS).contains(n) => SHARED_REFCOUNT,
+            _ => 1,
         }
     }
 
-    /// The bytes as `Bytes`: one copy for inline strings, a reference-count bump for boxed
-    /// ones.
+    /// The bytes as `Bytes`: one copy for strings stored in place, a reference-count bump for
+    /// shared ones.
     pub fn to_bytes(&self) -> Bytes {
         match self {
-            StrRef::Int(n) => Bytes::copy_from_slice(itoa::Buffer::new().format(*n).as_bytes()),
-            StrRef::Inline { bytes, .. } => Bytes::copy_from_slice(bytes),
-            StrRef::Value(v) => v.to_bytes(),
+            StrRef::Shared(b) => Bytes::clone(b),
+            other => other.with_bytes(Bytes::copy_from_slice),
         }
     }
 
@@ -360,7 +346,7 @@ impl StrRef<'_> {
         match self {
             StrRef::Int(n) => f(itoa::Buffer::new().format(*n).as_bytes()),
             StrRef::Inline { bytes, .. } => f(bytes),
-            StrRef::Value(v) => v.with_bytes(f),
+            StrRef::Shared(b) => f(b),
         }
     }
 
@@ -369,7 +355,7 @@ impl StrRef<'_> {
         match self {
             StrRef::Int(n) => itoa::Buffer::new().format(*n).len(),
             StrRef::Inline { bytes, .. } => bytes.len(),
-            StrRef::Value(v) => v.len(),
+            StrRef::Shared(b) => b.len(),
         }
     }
 
@@ -382,8 +368,7 @@ impl StrRef<'_> {
     pub fn as_i64(&self) -> Option<i64> {
         match self {
             StrRef::Int(n) => Some(*n),
-            StrRef::Inline { bytes, .. } => parse_i64(bytes),
-            StrRef::Value(v) => v.as_i64(),
+            other => other.with_bytes(parse_i64),
         }
     }
 
@@ -393,7 +378,7 @@ impl StrRef<'_> {
             StrRef::Int(n) => StrValue::Int(*n),
             StrRef::Inline { bytes, raw: false } => StrValue::Emb(Elem::new(bytes)),
             StrRef::Inline { bytes, raw: true } => StrValue::Raw(Bytes::copy_from_slice(bytes)),
-            StrRef::Value(v) => (*v).clone(),
+            StrRef::Shared(b) => StrValue::Raw(Bytes::clone(b)),
         }
     }
 }
