@@ -289,6 +289,15 @@ impl Keyspace {
     }
 }
 
+/// What a write does to the key's expire.
+#[derive(Clone, Copy)]
+enum Ttl {
+    /// Keep the expire the key has (none for a new key).
+    Keep,
+    /// Set it (Unix ms) or clear it.
+    Set(Option<u64>),
+}
+
 /// A key sampled for eviction ([`Keyspace::sample_for_eviction`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EvictionCandidate {
@@ -742,27 +751,55 @@ impl<'a> Guard<'a> {
         value: Value,
         keep_ttl: bool,
     ) -> Result<SetOutcome, KeyspaceError> {
+        let ttl = if keep_ttl { Ttl::Keep } else { Ttl::Set(None) };
+        self.write(db, key, value, ttl)
+    }
+
+    /// Writes `value` at `key` with the expire `expire_ms` (Unix ms), as SET ... EX/PX and
+    /// SETEX do: one write of the key, whatever expire it had.
+    pub fn set_with_expire(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        value: Value,
+        expire_ms: u64,
+    ) -> Result<SetOutcome, KeyspaceError> {
+        self.write(db, key, value, Ttl::Set(Some(expire_ms)))
+    }
+
+    fn write(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        value: Value,
+        ttl: Ttl,
+    ) -> Result<SetOutcome, KeyspaceError> {
         let (now, access, no_touch) = (self.now, self.access, self.no_touch);
         let hasher = &self.ks.hasher;
         let (shard, hash) = self.locate(db, key)?;
         let table = &mut shard.dbs[db];
         if let Some(mut e) = table.get_mut(hash, key) {
-            let had_expire = e.expire_ms().is_some();
-            let old = e.replace(value);
+            let expire_ms = match ttl {
+                Ttl::Keep => e.expire_ms(),
+                Ttl::Set(at) => at,
+            };
+            let old = e.replace_with_expire(value, expire_ms);
             // Redis' setKey: lookupKeyWrite updates the access field (unless NO-TOUCH); under
             // LFU the new value inherits the counter, under LRU it is a new object stamped now.
             if !(no_touch && access.lfu) {
                 e.touch(access.on_access(e.lru(), now));
-            }
-            if had_expire && !keep_ttl {
-                table.set_expire(hasher, hash, key, None);
             }
             if let Some(old) = old {
                 self.ks.lazyfree.free_value(old);
             }
             Ok(SetOutcome::Replaced)
         } else {
-            table.insert_new(hasher, hash, key, Entry::new(value, access.initial(now)));
+            let expire_ms = match ttl {
+                Ttl::Keep => None,
+                Ttl::Set(at) => at,
+            };
+            let entry = Entry::new(value, access.initial(now)).with_expire(expire_ms);
+            table.insert_new(hasher, hash, key, entry);
             Ok(SetOutcome::Added)
         }
     }
@@ -783,10 +820,12 @@ impl<'a> Guard<'a> {
         if table.get(hash, key).is_some() {
             return Ok(false);
         }
-        table.insert_new(hasher, hash, key, Entry::new(value, lru));
-        if expire_ms.is_some() {
-            table.set_expire(hasher, hash, key, expire_ms);
-        }
+        table.insert_new(
+            hasher,
+            hash,
+            key,
+            Entry::new(value, lru).with_expire(expire_ms),
+        );
         Ok(true)
     }
 
@@ -828,9 +867,8 @@ impl<'a> Guard<'a> {
         key: &[u8],
         expire_ms: Option<u64>,
     ) -> Result<bool, KeyspaceError> {
-        let hasher = &self.ks.hasher;
         let (shard, hash) = self.locate(db, key)?;
-        Ok(shard.dbs[db].set_expire(hasher, hash, key, expire_ms))
+        Ok(shard.dbs[db].set_expire(hash, key, expire_ms))
     }
 
     /// Number of keys in `db` (DBSIZE).

@@ -28,7 +28,6 @@ use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
 
 use ahash::RandomState;
-use bytes::Bytes;
 
 use crate::node::{self, Link, NodePtr, Payload, PayloadRef, INLINE_STR_MAX};
 use crate::value::{StrRef, StrValue, Value, ValueMut, ValueRef};
@@ -56,6 +55,12 @@ impl Entry {
         }
     }
 
+    /// The same entry with expire `expire_ms` (Unix milliseconds; `None` = no expire).
+    pub fn with_expire(mut self, expire_ms: Option<u64>) -> Entry {
+        self.expire_ms = expire_ms.unwrap_or(0);
+        self
+    }
+
     /// The absolute expire (Unix milliseconds), if any.
     pub fn expire_ms(&self) -> Option<u64> {
         (self.expire_ms != 0).then_some(self.expire_ms)
@@ -67,33 +72,20 @@ impl Entry {
     }
 }
 
-/// How a value is laid into a node.
-fn payload_of(value: &Value) -> Option<Payload<'_>> {
-    match value {
-        Value::String(StrValue::Int(n)) => Some(Payload::Int(*n)),
-        Value::String(StrValue::Emb(e)) => Some(Payload::Str {
+/// Calls `f` with `value` laid out as a node payload: in place for an `int` or a string of at
+/// most [`INLINE_STR_MAX`] bytes, boxed otherwise.
+fn with_payload<R>(value: Value, f: impl FnOnce(Payload<'_>) -> R) -> R {
+    match &value {
+        Value::String(StrValue::Int(n)) => f(Payload::Int(*n)),
+        Value::String(StrValue::Emb(e)) => f(Payload::Str {
             bytes: e.as_bytes(),
             raw: false,
         }),
-        Value::String(StrValue::Raw(b)) if b.len() <= INLINE_STR_MAX => Some(Payload::Str {
+        Value::String(StrValue::Raw(b)) if b.len() <= INLINE_STR_MAX => f(Payload::Str {
             bytes: b,
             raw: true,
         }),
-        _ => None,
-    }
-}
-
-/// Builds a node for `value` (inline when it fits, boxed otherwise).
-fn build_node(
-    next: Link,
-    lru: u32,
-    expire: Option<(u64, u32)>,
-    key: &[u8],
-    value: Value,
-) -> NodePtr {
-    match payload_of(&value) {
-        Some(p) => node::build(next, lru, expire, key, p),
-        None => node::build(next, lru, expire, key, Payload::Boxed(Box::new(value))),
+        _ => f(Payload::Boxed(Box::new(value))),
     }
 }
 
@@ -120,17 +112,16 @@ unsafe fn value_ref<'a>(n: NodePtr) -> ValueRef<'a> {
 /// # Safety
 /// `n` is live and unlinked; it is dangling afterwards.
 unsafe fn into_value(n: NodePtr) -> Value {
-    // SAFETY: caller's contract.
+    // SAFETY: caller's contract. An in-place value is copied out before the node is freed; a
+    // boxed one comes back from `free` without a copy.
     unsafe {
-        let inline = match node::payload(n) {
+        let in_place = match node::payload(n) {
             PayloadRef::Boxed(_) => None,
-            _ => value_ref(n).as_str().map(|s| s.to_owned_value()),
+            _ => Some(value_ref(n).to_value()),
         };
-        let boxed = node::free(n);
-        match (inline, boxed) {
-            (_, Some(b)) => *b,
-            (Some(s), None) => Value::String(s),
-            (None, None) => Value::String(StrValue::Raw(Bytes::new())),
+        match node::free(n) {
+            Some(boxed) => *boxed,
+            None => in_place.unwrap_or(Value::String(StrValue::Int(0))),
         }
     }
 }
@@ -206,9 +197,10 @@ impl<'a> EntryRef<'a> {
 
 /// A write handle on a key in a table: valid while the table is mutably borrowed.
 pub struct EntryMut<'a> {
-    /// The link that holds the node (a bucket slot or the previous node's `next`).
+    /// The link that holds the node (a bucket slot or the previous node's `next`). The node is
+    /// read through it, so a rebuilt node is seen at once.
     link: *mut Link,
-    node: NodePtr,
+    /// The table's volatile list, to move a rebuilt node's slot along.
     volatile: *mut Vec<NodePtr>,
     _table: PhantomData<&'a mut Table>,
 }
@@ -220,10 +212,27 @@ impl std::fmt::Debug for EntryMut<'_> {
 }
 
 impl<'a> EntryMut<'a> {
+    fn node(&self) -> NodePtr {
+        // SAFETY: `link` is a live link of the mutably borrowed table.
+        match unsafe { *self.link } {
+            Some(n) => n,
+            None => unreachable!("an entry handle's link holds its node"),
+        }
+    }
+
+    /// A handle for a shorter borrow.
+    fn reborrow(&mut self) -> EntryMut<'_> {
+        EntryMut {
+            link: self.link,
+            volatile: self.volatile,
+            _table: PhantomData,
+        }
+    }
+
     /// A read handle for the rest of the table's borrow.
     pub fn into_ref(self) -> EntryRef<'a> {
         EntryRef {
-            node: self.node,
+            node: self.node(),
             _table: PhantomData,
         }
     }
@@ -231,7 +240,7 @@ impl<'a> EntryMut<'a> {
     /// A read handle.
     pub fn as_ref(&self) -> EntryRef<'_> {
         EntryRef {
-            node: self.node,
+            node: self.node(),
             _table: PhantomData,
         }
     }
@@ -259,83 +268,114 @@ impl<'a> EntryMut<'a> {
     /// Stores a new access field (computed by [`crate::evict::AccessPolicy::on_access`]).
     pub fn touch(&mut self, lru: u32) {
         // SAFETY: the table is mutably borrowed through this handle.
-        unsafe { node::set_lru(self.node, lru) }
+        unsafe { node::set_lru(self.node(), lru) }
     }
 
     /// The value for modification.
     pub fn value_mut(&mut self) -> ValueMut<'_> {
-        // SAFETY: the reborrow lives no longer than `&mut self`, which the table's borrow
-        // outlives.
-        unsafe { value_mut(self.link, self.node, self.volatile) }
+        self.reborrow().into_value_mut()
     }
 
     /// The value for modification, for the rest of the table's borrow.
     pub fn into_value_mut(self) -> ValueMut<'a> {
-        // SAFETY: consumes the handle: nothing else reaches the node during `'a`.
-        unsafe { value_mut(self.link, self.node, self.volatile) }
+        let n = self.node();
+        // SAFETY: the handle is consumed, so nothing else reaches the node during `'a`; a boxed
+        // value is owned by the node.
+        unsafe {
+            match node::payload(n) {
+                PayloadRef::Boxed(b) => match &mut *b {
+                    Value::String(s) => ValueMut::String(StrMut(StrMutRepr::Boxed(s))),
+                    Value::List(l) => ValueMut::List(l),
+                    Value::Hash(h) => ValueMut::Hash(h),
+                    Value::Set(s) => ValueMut::Set(s),
+                    Value::ZSet(z) => ValueMut::ZSet(z),
+                },
+                _ => {
+                    let value = match value_ref(n) {
+                        ValueRef::String(s) => s.to_owned_value(),
+                        _ => StrValue::Int(0),
+                    };
+                    ValueMut::String(StrMut(StrMutRepr::InPlace {
+                        entry: self,
+                        value,
+                        dirty: false,
+                    }))
+                }
+            }
+        }
     }
 
     /// Replaces the value, keeping the expire and access field. Returns the old value when it
     /// was boxed (to be freed, lazily if large); an inline one is freed with the old node.
     pub fn replace(&mut self, value: Value) -> Option<Value> {
-        // SAFETY: the node is live and reached only through this handle; `relink` puts the
-        // new node where the old one was.
-        unsafe {
-            let exp = node::expire(self.node);
-            let (new, old) = match payload_of(&value) {
-                Some(p) => node::rebuild(self.node, exp, Some(p)),
-                None => node::rebuild(self.node, exp, Some(Payload::Boxed(Box::new(value)))),
-            };
-            self.node = relink(self.link, self.volatile, new);
-            old.map(|b| *b)
-        }
+        let expire_ms = self.expire_ms();
+        self.replace_with_expire(value, expire_ms)
+    }
+
+    /// Replaces the value and sets the expire (Unix ms; `None` = no expire) in one rebuild of
+    /// the node, keeping the access field (SET with or without EX, SETEX). Returns the old
+    /// value when it was boxed.
+    pub fn replace_with_expire(&mut self, value: Value, expire_ms: Option<u64>) -> Option<Value> {
+        // SAFETY: the link and volatile list belong to the table this handle borrows mutably,
+        // and the node is reached only through this handle.
+        let old = unsafe {
+            let volatile = &mut *self.volatile;
+            with_payload(value, |p| {
+                rebuild_at(self.link, volatile, expire_ms, Some(p))
+            })
+        };
+        old.map(|b| *b)
     }
 }
 
-/// Points `link` (and the volatile slot, if any) at `new`, which replaced the node there.
+/// Rebuilds the node at `link` with the expire `expire_ms` (Unix ms, `None` = none) and, when
+/// given, a new payload, keeping `volatile` in step: the one place a node changes size.
+/// Returns the old boxed payload when `payload` replaced it.
 ///
 /// # Safety
-/// `link` and `volatile` belong to the mutably borrowed table that held the old node.
-unsafe fn relink(link: *mut Link, volatile: *mut Vec<NodePtr>, new: NodePtr) -> NodePtr {
-    // SAFETY: caller's contract.
+/// `link` is a link of the mutably borrowed table whose volatile list is `volatile`, and holds
+/// a live node that nothing else references.
+unsafe fn rebuild_at(
+    link: *mut Link,
+    volatile: &mut Vec<NodePtr>,
+    expire_ms: Option<u64>,
+    payload: Option<Payload<'_>>,
+) -> Option<Box<Value>> {
+    // SAFETY: caller's contract; the new node takes the old one's place in the chain and in
+    // the volatile list before anything else can read either.
     unsafe {
+        let n = (*link)?;
+        let expire = match (node::expire(n), expire_ms) {
+            (Some((_, slot)), Some(at)) => Some((at, slot)),
+            (None, Some(at)) => Some((at, volatile.len() as u32)),
+            (Some((_, slot)), None) => {
+                volatile_remove(volatile, slot);
+                None
+            }
+            (None, None) => None,
+        };
+        let (new, old) = node::rebuild(n, expire, payload);
         *link = Some(new);
-        if let Some((_, slot)) = node::expire(new) {
-            if let Some(v) = (&mut *volatile).get_mut(slot as usize) {
-                *v = new;
+        if let Some((_, slot)) = expire {
+            match volatile.get_mut(slot as usize) {
+                Some(v) => *v = new,
+                None => volatile.push(new),
             }
         }
+        old
     }
-    new
 }
 
-/// # Safety
-/// The node at `link` is live and reached only through the returned view for `'b`.
-unsafe fn value_mut<'b>(link: *mut Link, n: NodePtr, volatile: *mut Vec<NodePtr>) -> ValueMut<'b> {
-    // SAFETY: caller's contract; a boxed value is owned by the node.
-    unsafe {
-        match node::payload(n) {
-            PayloadRef::Boxed(b) => match &mut *b {
-                Value::String(s) => ValueMut::String(StrMut(StrMutRepr::Boxed(s))),
-                Value::List(l) => ValueMut::List(l),
-                Value::Hash(h) => ValueMut::Hash(h),
-                Value::Set(s) => ValueMut::Set(s),
-                Value::ZSet(z) => ValueMut::ZSet(z),
-            },
-            _ => {
-                let value = value_ref(n)
-                    .as_str()
-                    .map_or(StrValue::Int(0), |s| s.to_owned_value());
-                ValueMut::String(StrMut(StrMutRepr::Inline {
-                    link,
-                    node: n,
-                    volatile,
-                    value,
-                    dirty: false,
-                    _table: PhantomData,
-                }))
-            }
-        }
+/// Removes slot `slot` of a volatile list, fixing the slot of the node moved into it.
+fn volatile_remove(volatile: &mut Vec<NodePtr>, slot: u32) {
+    let slot = slot as usize;
+    if slot >= volatile.len() {
+        return;
+    }
+    volatile.swap_remove(slot);
+    if let Some(&moved) = volatile.get(slot) {
+        // SAFETY: nodes listed in `volatile` are live and have an expire.
+        unsafe { node::set_vol_slot(moved, slot as u32) };
     }
 }
 
@@ -346,13 +386,11 @@ pub struct StrMut<'a>(StrMutRepr<'a>);
 
 enum StrMutRepr<'a> {
     Boxed(&'a mut StrValue),
-    Inline {
-        link: *mut Link,
-        node: NodePtr,
-        volatile: *mut Vec<NodePtr>,
+    /// A copy of a string stored in the node, written back through `entry` when `dirty`.
+    InPlace {
+        entry: EntryMut<'a>,
         value: StrValue,
         dirty: bool,
-        _table: PhantomData<&'a mut Table>,
     },
 }
 
@@ -367,7 +405,7 @@ impl Deref for StrMut<'_> {
     fn deref(&self) -> &StrValue {
         match &self.0 {
             StrMutRepr::Boxed(s) => s,
-            StrMutRepr::Inline { value, .. } => value,
+            StrMutRepr::InPlace { value, .. } => value,
         }
     }
 }
@@ -376,7 +414,7 @@ impl DerefMut for StrMut<'_> {
     fn deref_mut(&mut self) -> &mut StrValue {
         match &mut self.0 {
             StrMutRepr::Boxed(s) => s,
-            StrMutRepr::Inline { value, dirty, .. } => {
+            StrMutRepr::InPlace { value, dirty, .. } => {
                 *dirty = true;
                 value
             }
@@ -386,33 +424,28 @@ impl DerefMut for StrMut<'_> {
 
 impl Drop for StrMut<'_> {
     fn drop(&mut self) {
-        let StrMutRepr::Inline {
-            link,
-            node: n,
-            volatile,
+        let StrMutRepr::InPlace {
+            entry,
             value,
             dirty: true,
-            ..
         } = &mut self.0
         else {
             return;
         };
         let value = std::mem::replace(value, StrValue::Int(0));
-        // SAFETY: the node is live and reached only through this handle; `relink` puts the
-        // rebuilt node where the old one was.
-        unsafe {
-            if let (StrValue::Int(i), PayloadRef::Int(_)) = (&value, node::payload(*n)) {
-                node::set_int(*n, *i);
-                return;
+        if let StrValue::Int(i) = value {
+            let n = entry.node();
+            // SAFETY: the node is reached only through this handle; an `int` payload is
+            // overwritten in place (same size).
+            unsafe {
+                if let PayloadRef::Int(_) = node::payload(n) {
+                    node::set_int(n, i);
+                    return;
+                }
             }
-            let exp = node::expire(*n);
-            let value = Value::String(value);
-            let (new, _) = match payload_of(&value) {
-                Some(p) => node::rebuild(*n, exp, Some(p)),
-                None => node::rebuild(*n, exp, Some(Payload::Boxed(Box::new(value)))),
-            };
-            relink(*link, *volatile, new);
         }
+        // The old payload was in the node: nothing boxed comes back.
+        let _ = entry.replace(Value::String(value));
     }
 }
 
@@ -511,10 +544,9 @@ impl Table {
 
     /// Looks `key` up for modification.
     pub fn get_mut(&mut self, hash: u64, key: &[u8]) -> Option<EntryMut<'_>> {
-        let (link, node) = self.find_mut(hash, key)?;
+        let (link, _) = self.find_mut(hash, key)?;
         Some(EntryMut {
             link,
-            node,
             volatile: &mut self.volatile,
             _table: PhantomData,
         })
@@ -536,7 +568,9 @@ impl Table {
         let idx = self.index(hash);
         let expire = entry.expire_ms().map(|at| (at, self.volatile.len() as u32));
         let next = self.buckets[idx].take();
-        let n = build_node(next, entry.lru, expire, key, entry.value);
+        let n = with_payload(entry.value, |p| {
+            node::build(next, entry.lru, expire, key, p)
+        });
         self.buckets[idx] = Some(n);
         if expire.is_some() {
             self.volatile.push(n);
@@ -544,7 +578,6 @@ impl Table {
         self.len += 1;
         EntryMut {
             link: &mut self.buckets[idx],
-            node: n,
             volatile: &mut self.volatile,
             _table: PhantomData,
         }
@@ -552,14 +585,13 @@ impl Table {
 
     /// Removes `key`, returning its entry (value, expire, access field).
     pub fn remove(&mut self, hasher: &RandomState, hash: u64, key: &[u8]) -> Option<Entry> {
-        let _ = hasher;
         let (link, n) = self.find_mut(hash, key)?;
         // SAFETY: `n` is live at `link`; it is unlinked before being freed.
         let entry = unsafe {
             *link = node::next(n);
             let exp = node::expire(n);
             if let Some((_, slot)) = exp {
-                self.volatile_remove(slot);
+                volatile_remove(&mut self.volatile, slot);
             }
             let lru = node::lru(n);
             Entry {
@@ -575,50 +607,23 @@ impl Table {
 
     /// Sets or clears the expire (Unix milliseconds) of an existing key. Returns false when the
     /// key is missing.
-    pub fn set_expire(
-        &mut self,
-        hasher: &RandomState,
-        hash: u64,
-        key: &[u8],
-        expire_ms: Option<u64>,
-    ) -> bool {
-        let _ = hasher;
+    pub fn set_expire(&mut self, hash: u64, key: &[u8], expire_ms: Option<u64>) -> bool {
         let Some((link, n)) = self.find_mut(hash, key) else {
             return false;
         };
         let new = expire_ms.filter(|&at| at != 0);
-        // SAFETY: `n` is live at `link`; a rebuilt node is relinked before any other access.
+        // SAFETY: `n` is live at `link` and reached only from here.
         unsafe {
             match (node::expire(n), new) {
+                // Same node size: overwrite in place.
                 (Some(_), Some(at)) => node::set_expire_at(n, at),
-                (None, Some(at)) => {
-                    let slot = self.volatile.len() as u32;
-                    let (m, _) = node::rebuild(n, Some((at, slot)), None);
-                    *link = Some(m);
-                    self.volatile.push(m);
-                }
-                (Some((_, slot)), None) => {
-                    self.volatile_remove(slot);
-                    let (m, _) = node::rebuild(n, None, None);
-                    *link = Some(m);
-                }
                 (None, None) => {}
+                _ => {
+                    rebuild_at(link, &mut self.volatile, new, None);
+                }
             }
         }
         true
-    }
-
-    /// Removes slot `slot` of the volatile list, fixing the slot of the node moved into it.
-    fn volatile_remove(&mut self, slot: u32) {
-        let slot = slot as usize;
-        if slot >= self.volatile.len() {
-            return;
-        }
-        self.volatile.swap_remove(slot);
-        if let Some(&moved) = self.volatile.get(slot) {
-            // SAFETY: nodes listed in `volatile` are live and have an expire.
-            unsafe { node::set_vol_slot(moved, slot as u32) };
-        }
     }
 
     fn maybe_shrink(&mut self, hasher: &RandomState) {
@@ -766,6 +771,7 @@ impl Drop for Table {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use bytes::Bytes;
     use std::collections::{HashMap, HashSet};
 
     fn h(s: &RandomState, k: &[u8]) -> u64 {
@@ -810,14 +816,14 @@ mod tests {
             let hh = h(&rs, k.as_bytes());
             t.insert_new(&rs, hh, k.as_bytes(), Entry::new(Value::string(b"v"), 0));
             if i % 2 == 0 {
-                t.set_expire(&rs, hh, k.as_bytes(), Some(1000 + i));
+                t.set_expire(hh, k.as_bytes(), Some(1000 + i));
                 expected.insert(k, 1000 + i);
             }
         }
         // Clear some, remove some.
         for i in (0..200u64).step_by(6) {
             let k = format!("k{i}");
-            t.set_expire(&rs, h(&rs, k.as_bytes()), k.as_bytes(), None);
+            t.set_expire(h(&rs, k.as_bytes()), k.as_bytes(), None);
             expected.remove(&k);
         }
         for i in (0..200u64).step_by(5) {
@@ -905,6 +911,9 @@ mod model_tests {
         SetInt(u8, i64),
         SetList(u8),
         Append(u8, Vec<u8>),
+        /// APPEND through `value_mut` on a handle that is used again afterwards.
+        AppendThenTouch(u8, Vec<u8>, u32),
+        SetEx(u8, Vec<u8>, Option<u64>),
         Incr(u8),
         Expire(u8, Option<u64>),
         Touch(u8, u32),
@@ -922,6 +931,18 @@ mod model_tests {
             any::<u8>().prop_map(Op::SetList),
             (any::<u8>(), proptest::collection::vec(any::<u8>(), 0..300))
                 .prop_map(|(k, v)| Op::Append(k, v)),
+            (
+                any::<u8>(),
+                proptest::collection::vec(any::<u8>(), 0..300),
+                0u32..(1 << 24)
+            )
+                .prop_map(|(k, v, l)| Op::AppendThenTouch(k, v, l)),
+            (
+                any::<u8>(),
+                val.clone(),
+                proptest::option::of(1u64..u64::MAX)
+            )
+                .prop_map(|(k, v, e)| Op::SetEx(k, v, e)),
             any::<u8>().prop_map(Op::Incr),
             (any::<u8>(), proptest::option::of(1u64..u64::MAX)).prop_map(|(k, e)| Op::Expire(k, e)),
             (any::<u8>(), 0u32..(1 << 24)).prop_map(|(k, l)| Op::Touch(k, l)),
@@ -1020,6 +1041,34 @@ mod model_tests {
                             }
                         }
                     }
+                    Op::AppendThenTouch(k, v, l) => {
+                        let kb = key(k);
+                        if let Some(mut e) = t.get_mut(rs.hash_one(&kb[..]), &kb) {
+                            if let ValueMut::String(mut s) = e.value_mut() {
+                                s.append(&v);
+                                if let Some(ms) = &mut model.get_mut(&k).unwrap().s {
+                                    ms.extend_from_slice(&v);
+                                }
+                            }
+                            e.touch(l);
+                            model.get_mut(&k).unwrap().lru = l;
+                            prop_assert_eq!(e.expire_ms(), model[&k].exp);
+                        }
+                    }
+                    Op::SetEx(k, v, at) => {
+                        let kb = key(k);
+                        let h = rs.hash_one(&kb[..]);
+                        let value = Value::string(&v);
+                        match t.get_mut(h, &kb) {
+                            Some(mut e) => { e.replace_with_expire(value, at); }
+                            None => {
+                                t.insert_new(&rs, h, &kb, Entry::new(value, 0).with_expire(at));
+                            }
+                        }
+                        let m = model.entry(k).or_insert(M { s: None, exp: None, lru: 0 });
+                        m.s = Some(v);
+                        m.exp = at;
+                    }
                     Op::Incr(k) => {
                         let kb = key(k);
                         if let Some(e) = t.get_mut(rs.hash_one(&kb[..]), &kb) {
@@ -1033,7 +1082,7 @@ mod model_tests {
                     }
                     Op::Expire(k, at) => {
                         let kb = key(k);
-                        let found = t.set_expire(&rs, rs.hash_one(&kb[..]), &kb, at);
+                        let found = t.set_expire(rs.hash_one(&kb[..]), &kb, at);
                         prop_assert_eq!(found, model.contains_key(&k));
                         if let Some(m) = model.get_mut(&k) {
                             m.exp = at;

@@ -150,10 +150,28 @@ impl Ctx<'_, '_> {
     ) -> Result<SetOutcome, CommandError> {
         let db = self.db();
         let outcome = self.ks.set(db, key, value, keep_ttl)?;
+        Ok(self.announce_added(key, outcome))
+    }
+
+    /// Publishes `new` for `key` when the write created it.
+    fn announce_added(&mut self, key: &[u8], outcome: SetOutcome) -> SetOutcome {
         if outcome == SetOutcome::Added {
             self.notify_new(key);
         }
-        Ok(outcome)
+        outcome
+    }
+
+    /// Writes `value` at `key` with the expire `expire_ms` (Unix ms) in one step (SET with
+    /// EX/PX/EXAT/PXAT, SETEX), publishing `new` when the key is created.
+    pub fn set_key_with_expire(
+        &mut self,
+        key: &[u8],
+        value: Value,
+        expire_ms: u64,
+    ) -> Result<SetOutcome, CommandError> {
+        let db = self.db();
+        let outcome = self.ks.set_with_expire(db, key, value, expire_ms)?;
+        Ok(self.announce_added(key, outcome))
     }
 
     /// Deletes `key` (Redis `dbDelete`), publishing `del` when it existed. Returns whether it

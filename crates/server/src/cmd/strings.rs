@@ -183,8 +183,7 @@ fn set_generic(
         // An expire in the past is stored as it is, as Redis does: the key counts in DBSIZE
         // until a lookup or the expire cycle deletes it (with its `expired` event).
         Some(at) => {
-            ctx.set_key(key, v, false)?;
-            ctx.ks.set_expire(db, key, Some(at))?;
+            ctx.set_key_with_expire(key, v, at)?;
             ctx.notify(class::STRING, "set", key);
             ctx.notify(class::GENERIC, "expire", key);
         }
