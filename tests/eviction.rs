@@ -11,10 +11,10 @@ mod common;
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
-use common::{error, multibulk, wait_until, RawConn, DEADLINE};
+use common::{error, multibulk, spawn_server, wait_until, RawConn, DEADLINE};
 use ferrodis::Frame;
 
 /// How far above `maxmemory` `used_memory` may be when sampled between pipelines.
@@ -81,18 +81,12 @@ impl Spawned {
             .and_then(|l| l.local_addr())
             .expect("a free port")
             .port();
-        let child = Command::new(server_binary())
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
-            .arg("--dir")
-            .arg(dir.path())
-            .arg("--logfile")
-            .arg(dir.path().join("ferrodis.log"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn ferrodis-server");
+        let port_arg = port.to_string();
+        let child = spawn_server(
+            &server_binary(),
+            &["--port", &port_arg, "--bind", "127.0.0.1"],
+            dir.path(),
+        );
         let addr: SocketAddr = ([127, 0, 0, 1], port).into();
         let server = Spawned {
             child,

@@ -153,6 +153,24 @@ impl Drop for BackgroundServer {
     }
 }
 
+/// Spawns a server binary (`redis-server` or `ferrodis-server`) with `args` and no
+/// persistence, working in `dir` and logging to `dir/server.log`, its output discarded. The
+/// caller kills it.
+pub fn spawn_server(program: &Path, args: &[&str], dir: &Path) -> Child {
+    Command::new(program)
+        .args(args)
+        .args(["--save", "", "--appendonly", "no"])
+        .arg("--dir")
+        .arg(dir)
+        .arg("--logfile")
+        .arg(dir.join("server.log"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("spawn {}: {e}", program.display()))
+}
+
 /// The reference redis-server listening only on a Unix socket in a temp dir; killed on drop.
 pub struct Reference {
     child: Child,
@@ -167,19 +185,12 @@ impl Reference {
         let program = reference_tool("redis-server")?;
         let dir = tempfile::tempdir().expect("temp dir");
         let socket = dir.path().join("r.sock");
-        let child = Command::new(program)
-            .args(["--port", "0", "--save", "", "--appendonly", "no"])
-            .arg("--unixsocket")
-            .arg(&socket)
-            .arg("--dir")
-            .arg(dir.path())
-            .arg("--logfile")
-            .arg(dir.path().join("redis.log"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn redis-server");
+        let socket_arg = socket.to_string_lossy().into_owned();
+        let child = spawn_server(
+            &program,
+            &["--port", "0", "--unixsocket", &socket_arg],
+            dir.path(),
+        );
         let reference = Reference {
             child,
             socket,

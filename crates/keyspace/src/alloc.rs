@@ -161,31 +161,35 @@ unsafe impl UsableSize for tikv_jemallocator::Jemalloc {
     }
 }
 
+impl<A: GlobalAlloc + UsableSize> CountingAlloc<A> {
+    /// Counts a block the inner allocator just returned for `layout` (null: nothing to count).
+    ///
+    /// # Safety
+    /// `p` is null or a live block just returned by `self.0` for `layout`.
+    #[inline]
+    unsafe fn counted(&self, p: *mut u8, layout: Layout) -> *mut u8 {
+        if !p.is_null() {
+            mark_installed(A::KIND);
+            // SAFETY: the caller's contract.
+            record(unsafe { self.0.usable_size(p, layout) } as isize);
+        }
+        p
+    }
+}
+
 // SAFETY: every method forwards to the inner allocator with the caller's arguments unchanged;
 // the accounting only reads sizes and touches counters, and never allocates.
 unsafe impl<A: GlobalAlloc + UsableSize> GlobalAlloc for CountingAlloc<A> {
     #[inline]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: forwarded contract.
-        let p = unsafe { self.0.alloc(layout) };
-        if !p.is_null() {
-            mark_installed(A::KIND);
-            // SAFETY: `p` was just returned for `layout`.
-            record(unsafe { self.0.usable_size(p, layout) } as isize);
-        }
-        p
+        // SAFETY: forwarded contract; `counted` gets the block just returned for `layout`.
+        unsafe { self.counted(self.0.alloc(layout), layout) }
     }
 
     #[inline]
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: forwarded contract.
-        let p = unsafe { self.0.alloc_zeroed(layout) };
-        if !p.is_null() {
-            mark_installed(A::KIND);
-            // SAFETY: `p` was just returned for `layout`.
-            record(unsafe { self.0.usable_size(p, layout) } as isize);
-        }
-        p
+        // SAFETY: as in `alloc`.
+        unsafe { self.counted(self.0.alloc_zeroed(layout), layout) }
     }
 
     #[inline]
