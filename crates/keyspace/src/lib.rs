@@ -16,6 +16,7 @@
 //!   `robj.lru`), and the sampling/deleting primitives the server's eviction uses.
 //! - [`alloc`]: [`alloc::CountingAlloc`], the global-allocator wrapper behind `used_memory`.
 //! - [`glob`]: Redis glob patterns (KEYS, SCAN MATCH, CONFIG GET, PSUBSCRIBE).
+//! - [`lzf`]: LZF compression (compressed quicklist nodes, compressed RDB strings).
 //!
 //! # Concurrency design
 //!
@@ -72,6 +73,7 @@ pub mod keyspace;
 mod lazyfree;
 pub mod list;
 pub mod listpack;
+pub mod lzf;
 mod node;
 pub mod set;
 pub mod table;

@@ -14,7 +14,7 @@ use std::borrow::Cow;
 
 use crate::listpack::Listpack;
 
-use super::lzf;
+use crate::lzf;
 
 /// Node size limits of fills -1 .. -5, in bytes (Redis' `optimization_level`).
 const SIZE_LEVELS: [usize; 5] = [4096, 8192, 16384, 32768, 65536];

@@ -1,0 +1,1 @@
+//! Redis 7's multi-part append-only file (placeholder).

@@ -1,0 +1,1 @@
+//! DUMP/RESTORE payloads (placeholder).
