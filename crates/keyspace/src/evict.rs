@@ -16,7 +16,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::clock::Now;
+use crate::clock::{Now, LRU_CLOCK_MAX};
 
 /// The counter a new key starts with under LFU (Redis `LFU_INIT_VAL`): new keys are not
 /// evicted before they had a chance to be accessed.
@@ -64,6 +64,36 @@ impl AccessPolicy {
             lfu_pack(lfu_minutes(now.ms), counter)
         } else {
             now.lru
+        }
+    }
+
+    /// The access field of a key restored at `now` with saved metadata (Redis
+    /// `objectSetLRUOrLFU`, used by RDB loading and `RESTORE ... IDLETIME|FREQ`): under LFU the
+    /// saved counter `freq` is kept, under LRU the key is made `idle_secs` seconds idle; metadata
+    /// for the other kind of policy is ignored and the key starts as new.
+    pub fn restored(&self, now: Now, idle_secs: Option<u64>, freq: Option<u8>) -> u32 {
+        match (self.lfu, idle_secs, freq) {
+            (true, _, Some(f)) => lfu_pack(lfu_minutes(now.ms), f),
+            (false, Some(idle), _) => {
+                let idle = (idle.min(u64::from(LRU_CLOCK_MAX))) as u32;
+                if now.lru >= idle {
+                    now.lru - idle
+                } else {
+                    LRU_CLOCK_MAX - (idle - now.lru)
+                }
+            }
+            _ => self.initial(now),
+        }
+    }
+
+    /// The `(idle seconds, LFU counter)` an RDB file or DUMP records for a key whose access
+    /// field is `field`: idle seconds under LRU, the decayed counter under LFU (Redis
+    /// `rdbSaveKeyValuePair`).
+    pub fn saved(&self, field: u32, now: Now) -> (Option<u64>, Option<u8>) {
+        if self.lfu {
+            (None, Some(lfu_decr_and_return(field, now.ms, self.lfu_decay_time_min)))
+        } else {
+            (Some(now.idle_ms(field) / 1000), None)
         }
     }
 

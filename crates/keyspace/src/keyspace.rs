@@ -1,6 +1,6 @@
 //! The sharded keyspace and the lock guard commands run under.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use ahash::RandomState;
@@ -42,6 +42,9 @@ impl std::ops::AddAssign for ShardStats {
 pub struct Shard {
     dbs: Box<[Table]>,
     stats: ShardStats,
+    /// Changes made by commands holding this shard (Redis `server.dirty`, summed over shards;
+    /// never reset, so a save records the sum it covered).
+    dirty: u64,
 }
 
 impl Shard {
@@ -49,6 +52,7 @@ impl Shard {
         Shard {
             dbs: (0..databases).map(|_| Table::default()).collect(),
             stats: ShardStats::default(),
+            dirty: 0,
         }
     }
 }
@@ -98,6 +102,9 @@ pub struct Keyspace {
     hasher: RandomState,
     databases: usize,
     expire_cursor: AtomicUsize,
+    /// Changes counted by guards that held no shard (FLUSHALL-like commands hold every shard,
+    /// so this is rare).
+    dirty_unsharded: AtomicU64,
     lazyfree: LazyFree,
     access: AtomicAccessPolicy,
 }
@@ -113,6 +120,7 @@ impl Keyspace {
             hasher: RandomState::new(),
             databases,
             expire_cursor: AtomicUsize::new(0),
+            dirty_unsharded: AtomicU64::new(0),
             lazyfree: LazyFree::new(),
             access: AtomicAccessPolicy::new(AccessPolicy::default()),
         }
@@ -205,6 +213,13 @@ impl Keyspace {
             total += s.lock().stats;
         }
         total
+    }
+
+    /// Changes made to the data since start (Redis `server.dirty`): the sum of what commands
+    /// counted with [`Guard::add_dirty`]. Locks one shard at a time.
+    pub fn dirty(&self) -> u64 {
+        let sharded: u64 = self.shards.iter().map(|s| s.lock().dirty).sum();
+        sharded + self.dirty_unsharded.load(Ordering::Relaxed)
     }
 
     /// Resets the counters (CONFIG RESETSTAT).
@@ -587,6 +602,25 @@ impl<'a> Guard<'a> {
         true
     }
 
+    /// Counts `n` changes to the data (Redis `server.dirty += n`), against a shard this guard
+    /// holds, so no shared counter is written.
+    pub fn add_dirty(&mut self, n: u64) {
+        match self.held.first_mut() {
+            Some((_, g)) => g.dirty += n,
+            None => {
+                self.ks.dirty_unsharded.fetch_add(n, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// [`Keyspace::dirty`] under this guard; `None` unless it holds every shard.
+    pub fn dirty(&self) -> Option<u64> {
+        self.holds_all().then(|| {
+            self.held.iter().map(|(_, g)| g.dirty).sum::<u64>()
+                + self.ks.dirty_unsharded.load(Ordering::Relaxed)
+        })
+    }
+
     /// When set, lookups do not update the LRU clock of keys (`CLIENT NO-TOUCH`).
     pub fn set_no_touch(&mut self, no_touch: bool) {
         self.no_touch = no_touch;
@@ -819,6 +853,64 @@ impl<'a> Guard<'a> {
         let table = &mut shard.dbs[db];
         if table.get(hash, key).is_some() {
             return Ok(false);
+        }
+        table.insert_new(
+            hasher,
+            hash,
+            key,
+            Entry::new(value, lru).with_expire(expire_ms),
+        );
+        Ok(true)
+    }
+
+    /// Visits every key of db `db` stored in shard `shard` (locking it first when this guard
+    /// is lazy, so a save walking shard after shard holds one lock at a time). Expired keys are
+    /// visited too: a snapshot keeps them, as Redis' does, and loading drops them.
+    pub fn visit_shard_db(
+        &mut self,
+        shard: usize,
+        db: usize,
+        mut f: impl FnMut(&[u8], EntryRef<'_>),
+    ) -> Result<(), KeyspaceError> {
+        self.check_db(db)?;
+        if shard >= SHARD_COUNT {
+            return Err(KeyspaceError::Internal("shard index out of range"));
+        }
+        let s = self.shard_mut(shard)?;
+        for (k, e) in s.dbs[db].iter() {
+            f(k, e);
+        }
+        Ok(())
+    }
+
+    /// Adds `key` restored from saved data (RDB loading, `RESTORE`): `value`, its expire (Unix
+    /// ms) and its access field from the saved LRU idle seconds or LFU counter (see
+    /// [`AccessPolicy::restored`](crate::evict::AccessPolicy::restored)). With `replace`, an
+    /// existing key is overwritten; otherwise nothing is written and false is returned when it
+    /// exists.
+    pub fn restore(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        value: Value,
+        expire_ms: Option<u64>,
+        saved: (Option<u64>, Option<u8>),
+        replace: bool,
+    ) -> Result<bool, KeyspaceError> {
+        let lru = self.access.restored(self.now, saved.0, saved.1);
+        let hasher = &self.ks.hasher;
+        let (shard, hash) = self.locate(db, key)?;
+        let table = &mut shard.dbs[db];
+        if let Some(mut e) = table.get_mut(hash, key) {
+            if !replace {
+                return Ok(false);
+            }
+            let old = e.replace_with_expire(value, expire_ms);
+            e.touch(lru);
+            if let Some(old) = old {
+                self.ks.lazyfree.free_value(old);
+            }
+            return Ok(true);
         }
         table.insert_new(
             hasher,

@@ -102,6 +102,12 @@ impl Policy {
             .unwrap_or(Policy::NoEviction)
     }
 
+    /// Whether the policy is an LRU one (Redis `MAXMEMORY_FLAG_LRU`: RDB files record idle
+    /// times).
+    pub fn is_lru(self) -> bool {
+        matches!(self, Policy::VolatileLru | Policy::AllkeysLru)
+    }
+
     /// Whether keys' access fields hold LFU counters (Redis `MAXMEMORY_FLAG_LFU`).
     pub fn is_lfu(self) -> bool {
         matches!(self, Policy::VolatileLfu | Policy::AllkeysLfu)

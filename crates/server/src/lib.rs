@@ -13,6 +13,7 @@
 //! - [`pubsub`], [`mailbox`]: Pub/Sub subscriptions and per-client out-of-band output.
 //! - [`notify`]: keyspace notifications.
 //! - [`evict`]: `maxmemory` and the eviction policies.
+//! - [`persist`]: RDB snapshots: SAVE, BGSAVE, save rules, loading at start.
 //! - [`net`]: listeners and the per-connection read/execute/write loop.
 //! - [`logging`]: tracing set-up with Redis' log levels and `logfile`.
 //!
@@ -30,6 +31,7 @@ pub mod logging;
 pub mod mailbox;
 pub mod net;
 pub mod notify;
+pub mod persist;
 pub mod pubsub;
 pub mod server;
 

@@ -102,6 +102,14 @@ fn main() -> ExitCode {
         };
         let server = Server::new(config);
         server.set_log_level_hook(hook);
+        match server.load_rdb_at_start() {
+            Ok(_) => {}
+            Err(e) => {
+                tracing::error!("{e}");
+                tracing::error!("Fatal error loading the DB, check server logs. Exiting.");
+                return ExitCode::from(1);
+            }
+        }
         tokio::spawn(signals(server.clone()));
         tracing::info!(
             "Ferrodis {} started, pid={}",
@@ -111,7 +119,11 @@ fn main() -> ExitCode {
         for a in listeners.tcp_addrs() {
             tracing::info!("Ready to accept connections tcp on {a}");
         }
-        serve(server, listeners, conn_workers).await;
+        serve(server.clone(), listeners, conn_workers).await;
+        // A signal-initiated shutdown saves here (SHUTDOWN saved before replying).
+        if server.prepare_for_shutdown(false, false).is_err() {
+            tracing::warn!("Exiting without the final save: it failed (see above)");
+        }
         tracing::warn!("Ferrodis is now ready to exit, bye bye...");
         ExitCode::SUCCESS
     });

@@ -111,6 +111,9 @@ impl Ctx<'_, '_> {
 
     /// [`Ctx::notify`] for a key in database `db` (MOVE, COPY ... DB).
     pub fn notify_in(&mut self, class: u16, event: &str, key: &[u8], db: usize) {
+        if class & (class::KEY_MISS | class::NEW) == 0 {
+            self.dirty += 1;
+        }
         if self.server.notifications_on(class) {
             self.server.signal_expired(self.ks);
             self.server.notify_keyspace_event(class, event, key, db);

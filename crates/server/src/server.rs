@@ -243,6 +243,8 @@ pub struct Server {
     pub evictor: crate::evict::Evictor,
     /// Statistics.
     pub stats: Stats,
+    /// RDB snapshot state (SAVE, BGSAVE, save rules, INFO persistence).
+    pub persist: crate::persist::Persistence,
     /// Random 40-hex-digit id of this run (INFO `run_id`).
     pub run_id: String,
     /// Start instant (uptime).
@@ -257,6 +259,8 @@ pub struct Server {
     peak_memory: AtomicU64,
     startup_memory: AtomicU64,
     rebind_tx: parking_lot::Mutex<Option<RebindSender>>,
+    /// This server's own `Arc`, for work handed to other threads (BGSAVE).
+    me: std::sync::Weak<Server>,
 }
 
 /// Sends freshly bound TCP listeners to the serving loop (CONFIG SET port/bind).
@@ -301,7 +305,7 @@ impl Server {
         let run_id: String = (0..40)
             .map(|_| char::from(b"0123456789abcdef"[fastrand::usize(..16)]))
             .collect();
-        let server = Arc::new(Server {
+        let server = Arc::new_cyclic(|me| Server {
             hot: HotConfig::from_config(&config),
             keyspace: Keyspace::new(config.databases()),
             config: RwLock::new(config),
@@ -321,6 +325,8 @@ impl Server {
             peak_memory: AtomicU64::new(0),
             startup_memory: AtomicU64::new(0),
             rebind_tx: parking_lot::Mutex::new(None),
+            me: me.clone(),
+            persist: crate::persist::Persistence::default(),
         });
         server
             .keyspace
@@ -329,6 +335,11 @@ impl Server {
         let startup = server.used_memory();
         server.startup_memory.store(startup, Ordering::Relaxed);
         server
+    }
+
+    /// This server's `Arc` (`None` only while it is being dropped).
+    pub fn arc(&self) -> Option<Arc<Server>> {
+        self.me.upgrade()
     }
 
     /// Runs `f` with read access to the configuration.
@@ -499,7 +510,8 @@ impl Server {
     }
 
     /// One tick of the server cron (`hz` times a second): active expiry with a budget of 25% of
-    /// the tick, as Redis' slow expire cycle, then an unfinished `maxmemory` eviction.
+    /// the tick, as Redis' slow expire cycle, then an unfinished `maxmemory` eviction, then the
+    /// save rules.
     pub fn cron_tick(&self) {
         // Samples used_memory so the peak is kept between INFO calls (Redis' serverCron).
         self.used_memory();
@@ -521,5 +533,8 @@ impl Server {
             .expire_cycle_cpu_us
             .fetch_add(start.elapsed().as_micros() as u64, Ordering::Relaxed);
         self.eviction_cron();
+        if let Some(me) = self.arc() {
+            me.save_cron();
+        }
     }
 }

@@ -70,6 +70,27 @@ impl Hash {
         Hash::default()
     }
 
+    /// A hash from a listpack read from RDB or `RESTORE` (field, value, field, value …), in
+    /// the encoding Redis 7.0's loader gives it: kept as a listpack, converted to a hashtable
+    /// when it has more than `hash-max-listpack-entries` fields or an entry longer than
+    /// `hash-max-listpack-value` bytes. Error (the reason) when the entry count is odd.
+    pub fn from_listpack(lp: Listpack, limits: &EncodingLimits) -> Result<Hash, &'static str> {
+        if lp.len() % 2 != 0 {
+            return Err("hash listpack with an odd number of entries");
+        }
+        let too_long = lp.iter().any(|v| match v {
+            LpValue::Str(s) => s.len() > limits.hash_max_listpack_value,
+            LpValue::Int(_) => false,
+        });
+        let mut h = Hash {
+            repr: Repr::Listpack(lp),
+        };
+        if too_long || h.len() > limits.hash_max_listpack_entries {
+            h.convert();
+        }
+        Ok(h)
+    }
+
     /// The `OBJECT ENCODING` name: `listpack` or `hashtable`.
     pub fn encoding_name(&self) -> &'static str {
         match self.repr {

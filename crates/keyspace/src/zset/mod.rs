@@ -152,6 +152,27 @@ impl ZSet {
         }
     }
 
+    /// A sorted set from a listpack read from RDB or `RESTORE` (member, score, … in score
+    /// order), kept as a listpack, or converted to a skiplist when it has more than
+    /// `zset-max-listpack-entries` members or a member longer than `zset-max-listpack-value`
+    /// bytes (Redis 7.0's loader). Error (the reason) when the entry count is odd.
+    pub fn from_listpack(l: Listpack, limits: &EncodingLimits) -> Result<ZSet, &'static str> {
+        if l.len() % 2 != 0 {
+            return Err("sorted set listpack with an odd number of entries");
+        }
+        let too_long = lp::pairs(&l).any(|(m, _)| match m {
+            LpValue::Str(s) => s.len() > limits.zset_max_listpack_value,
+            LpValue::Int(_) => false,
+        });
+        let mut z = ZSet {
+            repr: Repr::Listpack(l),
+        };
+        if too_long || z.len() > limits.zset_max_listpack_entries {
+            z.convert_to_skiplist();
+        }
+        Ok(z)
+    }
+
     /// The `OBJECT ENCODING` name: `listpack` or `skiplist`.
     pub fn encoding_name(&self) -> &'static str {
         match &self.repr {

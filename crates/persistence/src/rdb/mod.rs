@@ -32,6 +32,9 @@ pub mod legacy;
 pub mod read;
 pub mod write;
 
+pub use read::{load, Decoder, LoadSummary, LoadedKey, Loader, RdbError, RdbErrorKind};
+pub use write::{KeyMeta, RdbWriter, SaveOptions};
+
 
 
 

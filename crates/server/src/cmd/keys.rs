@@ -261,6 +261,7 @@ pub fn swapdb(ctx: &mut Ctx) -> Reply {
     ctx.server.blocking.signal_db(a);
     ctx.server.blocking.signal_db(b);
     ctx.ks.swap_db(a, b)?;
+    ctx.dirty += 1;
     Ok(Frame::ok())
 }
 
@@ -286,16 +287,23 @@ pub fn flushdb(ctx: &mut Ctx) -> Reply {
     let db = ctx.db();
     transactions::touch_flushed(ctx, db, None)?;
     ctx.ks.flush_db(db, lazy)?;
+    ctx.dirty += 1;
     Ok(Frame::ok())
 }
 
-/// `FLUSHALL [ASYNC|SYNC]`.
+/// `FLUSHALL [ASYNC|SYNC]`. With save rules configured, the now empty data set is saved at
+/// once (Redis `flushAllDataAndResetRDB`), so a restart does not bring the keys back.
 pub fn flushall(ctx: &mut Ctx) -> Reply {
     let lazy = flush_lazy(ctx)?;
     for db in 0..ctx.server.keyspace.databases() {
         transactions::touch_flushed(ctx, db, None)?;
     }
     ctx.ks.flush_all(lazy)?;
+    if !ctx.server.with_config(|c| c.save_params()).is_empty() {
+        // A failure is logged by the save; FLUSHALL itself succeeded.
+        let _ = ctx.server.save_rdb(ctx.ks);
+    }
+    ctx.dirty += 1;
     Ok(Frame::ok())
 }
 

@@ -14,6 +14,7 @@ pub mod introspect;
 pub mod keys;
 pub mod lists;
 pub mod memory;
+pub mod persistence;
 pub mod pubsub;
 pub mod server;
 pub mod sets;

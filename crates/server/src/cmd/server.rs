@@ -55,6 +55,7 @@ pub fn info(ctx: &mut Ctx) -> Reply {
     let view = KeyspaceView {
         stats: ctx.ks.stats(),
         dbs: ctx.ks.db_info_at(unix_ms()),
+        dirty: ctx.ks.dirty(),
     };
     let text = render_info_with(ctx.server, &wanted, view);
     Ok(Frame::Verbatim {
@@ -85,6 +86,7 @@ fn human_bytes(n: u64) -> String {
 struct KeyspaceView {
     stats: Option<ShardStats>,
     dbs: Option<Vec<DbInfo>>,
+    dirty: Option<u64>,
 }
 
 /// Renders the requested INFO sections in Redis' order. Locks the keyspace shards one at a time:
@@ -107,7 +109,7 @@ fn render_info_with(server: &Server, wanted: &[String], view: KeyspaceView) -> S
             "server" => server_section(server, &mut s),
             "clients" => clients_section(server, &mut s),
             "memory" => memory_section(server, view.dbs.as_deref(), &mut s),
-            "persistence" => persistence_section(server, &mut s),
+            "persistence" => persistence_section(server, view.dirty, &mut s),
             "stats" => stats_section(server, view.stats, &mut s),
             "replication" => replication_section(server, &mut s),
             "cpu" => cpu_section(&mut s),
@@ -283,7 +285,9 @@ fn memory_section(server: &Server, dbs: Option<&[DbInfo]>, s: &mut Section) {
     s.field("lazyfreed_objects", r.lazyfree.1);
 }
 
-fn persistence_section(server: &Server, s: &mut Section) {
+fn persistence_section(server: &Server, dirty: Option<u64>, s: &mut Section) {
+    let dirty = dirty.unwrap_or_else(|| server.keyspace.dirty());
+    let rdb = server.persist.info();
     let aof = server.with_config(|c| c.appendonly());
     s.header("Persistence");
     s.field("loading", 0);
@@ -292,21 +296,29 @@ fn persistence_section(server: &Server, s: &mut Section) {
     s.field("current_cow_size", 0);
     s.field("current_cow_size_age", 0);
     s.field("current_fork_perc", "0.00");
-    s.field("current_save_keys_processed", 0);
-    s.field("current_save_keys_total", 0);
-    s.field("rdb_changes_since_last_save", 0);
-    s.field("rdb_bgsave_in_progress", 0);
+    let (processed, total) = if rdb.bgsave_in_progress {
+        (rdb.save_keys_processed, rdb.save_keys_total)
+    } else {
+        (0, 0)
+    };
+    s.field("current_save_keys_processed", processed);
+    s.field("current_save_keys_total", total);
+    s.field("rdb_changes_since_last_save", server.persist.changes_since_save(dirty));
+    s.field("rdb_bgsave_in_progress", i32::from(rdb.bgsave_in_progress));
     s.field(
         "rdb_last_save_time",
         server.lastsave_unix_secs.load(Ordering::Relaxed),
     );
-    s.field("rdb_last_bgsave_status", "ok");
-    s.field("rdb_last_bgsave_time_sec", -1);
-    s.field("rdb_current_bgsave_time_sec", -1);
-    s.field("rdb_saves", 0);
+    s.field(
+        "rdb_last_bgsave_status",
+        if rdb.last_bgsave_ok { "ok" } else { "err" },
+    );
+    s.field("rdb_last_bgsave_time_sec", rdb.last_bgsave_secs);
+    s.field("rdb_current_bgsave_time_sec", rdb.current_bgsave_secs);
+    s.field("rdb_saves", rdb.rdb_saves);
     s.field("rdb_last_cow_size", 0);
-    s.field("rdb_last_load_keys_expired", 0);
-    s.field("rdb_last_load_keys_loaded", 0);
+    s.field("rdb_last_load_keys_expired", rdb.last_load_keys_expired);
+    s.field("rdb_last_load_keys_loaded", rdb.last_load_keys_loaded);
     s.field("aof_enabled", i32::from(aof));
     s.field("aof_rewrite_in_progress", 0);
     s.field("aof_rewrite_scheduled", 0);
@@ -485,9 +497,10 @@ pub fn lastsave(ctx: &mut Ctx) -> Reply {
 }
 
 /// `SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]`: stops the server; no reply on success.
-/// There is no persistence yet, so SAVE has nothing to write: it is accepted and logged.
+/// The RDB file is saved first when save rules exist or SAVE is given, unless NOSAVE; a failed
+/// save keeps the server running (`ERR Errors trying to SHUTDOWN. Check logs.`) unless FORCE.
 pub fn shutdown(ctx: &mut Ctx) -> Reply {
-    let (mut save, mut nosave, mut abort) = (false, false, false);
+    let (mut save, mut nosave, mut abort, mut force) = (false, false, false, false);
     for a in &ctx.args[1..] {
         if eq_ic(a, "save") {
             save = true;
@@ -495,7 +508,9 @@ pub fn shutdown(ctx: &mut Ctx) -> Reply {
             nosave = true;
         } else if eq_ic(a, "abort") {
             abort = true;
-        } else if !(eq_ic(a, "now") || eq_ic(a, "force")) {
+        } else if eq_ic(a, "force") {
+            force = true;
+        } else if !eq_ic(a, "now") {
             return Err(CommandError::Syntax);
         }
     }
@@ -505,10 +520,10 @@ pub fn shutdown(ctx: &mut Ctx) -> Reply {
     if abort {
         return Err(CommandError::msg("ERR No shutdown in progress."));
     }
-    if save {
-        tracing::warn!("SHUTDOWN SAVE: persistence is not implemented yet, nothing to save");
-    }
     tracing::warn!("User requested shutdown...");
+    if ctx.server.prepare_for_shutdown(save, nosave).is_err() && !force {
+        return Err(CommandError::msg("ERR Errors trying to SHUTDOWN. Check logs."));
+    }
     ctx.server.request_shutdown();
     ctx.client.close_after_reply = true;
     ctx.client.reply_skip_this = true;

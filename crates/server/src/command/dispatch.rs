@@ -72,6 +72,15 @@ impl Server {
                 return Err(e);
             }
         }
+        if self.persist.last_bgsave_failed() {
+            if let Err(e) = self.disk_error_check(cmd) {
+                client.tx.flag_error();
+                if client.tx.in_multi() && cmd.spec.name == "exec" {
+                    return Err(transactions::exec_abort(client, &e));
+                }
+                return Err(e);
+            }
+        }
         if let Err(e) = self.check_subscribed_context(client, cmd) {
             client.tx.flag_error();
             return Err(e);
@@ -136,6 +145,25 @@ impl Server {
             .handler
             .ok_or_else(|| CommandError::WrongArity(entry.full_name.clone()))?;
         Ok(Resolved { idx, spec, handler })
+    }
+
+    /// Redis' `writeCommandsDeniedByDiskError` check: after a failed background save, with
+    /// `stop-writes-on-bgsave-error yes` and save rules configured, write commands and PING are
+    /// refused with [`MISCONF`] until a save succeeds.
+    pub(crate) fn disk_error_check(&self, cmd: Resolved) -> Result<(), CommandError> {
+        let is_write = cmd.spec.flags.has(Flags::WRITE) || cmd.spec.name == "ping";
+        if !is_write {
+            return Ok(());
+        }
+        let deny = self.with_config(|c| {
+            c.get_str("stop-writes-on-bgsave-error").as_deref() == Some("yes")
+                && !c.save_params().is_empty()
+        });
+        if deny {
+            Err(CommandError::msg(MISCONF))
+        } else {
+            Ok(())
+        }
     }
 
     /// Redis' RESP2 subscribed context (`processCommand`): while a RESP2 client has any
@@ -213,12 +241,18 @@ impl Server {
         guard: &mut Guard<'_>,
     ) -> Reply {
         guard.set_no_touch(client.no_touch());
-        let reply = (cmd.handler)(&mut Ctx {
+        let mut ctx = Ctx {
             server: self,
             client,
             args,
             ks: guard,
-        });
+            dirty: 0,
+        };
+        let reply = (cmd.handler)(&mut ctx);
+        let dirty = ctx.dirty;
+        if dirty > 0 {
+            guard.add_dirty(dirty);
+        }
         self.signal_expired(guard);
         if reply.is_ok()
             && cmd.spec.flags.has(Flags::WRITE)
@@ -243,6 +277,13 @@ impl Server {
         }
     }
 }
+
+/// Redis' `shared.bgsaveerr`: writes refused after a failed background save.
+pub const MISCONF: &str = "MISCONF Redis is configured to save RDB snapshots, but it's currently \
+unable to persist to disk. Commands that may modify the data set are disabled, because this \
+instance is configured to report errors during writes if RDB snapshotting fails \
+(stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB \
+error.";
 
 /// A command that passed lookup and arity: its table index, declaration and handler.
 #[derive(Clone, Copy, Debug)]

@@ -39,6 +39,10 @@ pub struct Ctx<'s, 'g> {
     pub args: &'s [Bytes],
     /// Keyspace access under the command's locks.
     pub ks: &'s mut Guard<'g>,
+    /// Changes this command made to the data (Redis `server.dirty`): every keyspace event
+    /// counts one (commands publish one exactly when they change something), and commands
+    /// without events (FLUSHALL, SWAPDB ...) add their own.
+    pub dirty: u64,
 }
 
 impl Ctx<'_, '_> {

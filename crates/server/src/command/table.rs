@@ -13,6 +13,7 @@ mod hashes;
 mod hll;
 mod lists;
 mod memory;
+mod persistence;
 mod pubsub;
 mod sets;
 mod transactions;
@@ -31,6 +32,7 @@ pub static FAMILIES: &[&[C]] = &[
     blocking::COMMANDS,
     pubsub::COMMANDS,
     memory::COMMANDS,
+    persistence::COMMANDS,
 ];
 
 // Flag shorthands.

@@ -1,0 +1,423 @@
+//! RDB snapshots of the keyspace: SAVE (under every shard lock), BGSAVE (a background thread),
+//! the save rules (`save <seconds> <changes>`), and loading `dir`/`dbfilename` at start.
+//!
+//! A save writes `temp-<pid>-<n>.rdb` in `dir`, fsyncs it, renames it over `dbfilename` and
+//! fsyncs the directory, so a crash at any point leaves either the previous file or the new
+//! one, never a partial file under the real name.
+
+use std::fs::{self, File};
+use std::io::{self, BufReader, BufWriter};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use ferrodis_keyspace::clock::unix_ms;
+use ferrodis_keyspace::{Guard, Now, SHARD_COUNT};
+use ferrodis_persistence::rdb::{self, KeyMeta, LoadedKey, Loader, RdbWriter, SaveOptions};
+
+use crate::cmd::connection::REDIS_COMPAT_VERSION;
+use crate::evict::Policy;
+use crate::server::Server;
+
+/// What a finished save wrote.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SaveReport {
+    /// Keys written.
+    pub keys: u64,
+    /// File size, bytes.
+    pub bytes: u64,
+}
+
+/// What a finished load read.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LoadReport {
+    /// Keys added to the keyspace.
+    pub loaded: u64,
+    /// Keys skipped because their expire had passed.
+    pub expired: u64,
+    /// The file's RDB version.
+    pub version: u32,
+}
+
+static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+impl Server {
+    /// The RDB file's path: `dbfilename` in `dir` (the process' working directory, which
+    /// `dir` sets).
+    pub fn rdb_path(&self) -> PathBuf {
+        PathBuf::from(self.with_config(|c| c.get_str("dbfilename")).unwrap_or_default())
+    }
+
+    fn save_options(&self) -> SaveOptions {
+        self.with_config(|c| SaveOptions {
+            compression: c.get_str("rdbcompression").as_deref() != Some("no"),
+            checksum: c.get_str("rdbchecksum").as_deref() != Some("no"),
+        })
+    }
+
+    /// Writes the keyspace to the RDB file through `guard` (every shard held: SAVE,
+    /// SHUTDOWN; or lazy: one shard at a time), then records the save. `dirty` is the change
+    /// count the snapshot covers.
+    pub(crate) fn save_rdb_with(
+        &self,
+        guard: &mut Guard<'_>,
+        dirty: u64,
+    ) -> Result<SaveReport, String> {
+        let path = self.rdb_path();
+        let report = write_rdb_file(self, guard, &path).map_err(|e| {
+            tracing::warn!("Failed saving the DB: {e}");
+            e.to_string()
+        })?;
+        self.persist.saved(dirty);
+        self.lastsave_unix_secs
+            .store(unix_ms() / 1000, Ordering::Relaxed);
+        tracing::info!("DB saved on disk");
+        Ok(report)
+    }
+
+    /// SAVE: a foreground save under `guard`, which holds every shard. Error: `ERR Background
+    /// save already in progress` while a BGSAVE runs (it needs the shard locks `guard` holds, so
+    /// waiting for it would deadlock); otherwise the save's own error text.
+    pub fn save_rdb(&self, guard: &mut Guard<'_>) -> Result<SaveReport, String> {
+        let Some(_one) = self.persist.save_lock.try_lock() else {
+            return Err("ERR Background save already in progress".into());
+        };
+        let dirty = guard.dirty().unwrap_or_else(|| self.keyspace.dirty());
+        self.save_rdb_with(guard, dirty)
+    }
+
+    /// The save at shutdown: waits for a running BGSAVE, then saves under every shard lock.
+    pub fn save_rdb_for_shutdown(&self) -> Result<SaveReport, String> {
+        let _one = self.persist.save_lock.lock();
+        let mut guard = self.keyspace.lock_all(Now::system());
+        let dirty = guard.dirty().unwrap_or(0);
+        self.save_rdb_with(&mut guard, dirty)
+    }
+
+    /// The save before exiting (Redis `prepareForShutdown`): saves when save rules exist or
+    /// `save` is asked, never with `nosave`. Runs once: a later call (the binary after SHUTDOWN
+    /// already saved) does nothing. Error: the save failed (logged).
+    pub fn prepare_for_shutdown(&self, save: bool, nosave: bool) -> Result<(), String> {
+        if self.persist.shutdown_prepared.swap(true, Ordering::AcqRel) {
+            return Ok(());
+        }
+        let rules = !self.with_config(|c| c.save_params()).is_empty();
+        if nosave || !(save || rules) {
+            return Ok(());
+        }
+        tracing::info!("Saving the final RDB snapshot before exiting.");
+        match self.save_rdb_for_shutdown() {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                tracing::warn!("Error trying to save the DB, can't exit.");
+                // Let a retried SHUTDOWN (or a later signal) try again.
+                self.persist.shutdown_prepared.store(false, Ordering::Release);
+                Err(e)
+            }
+        }
+    }
+
+    /// Starts a BGSAVE on a background thread. Errors: `ERR Background save already in
+    /// progress` (the caller handles SCHEDULE), or a thread that cannot start.
+    pub fn bgsave(self: &Arc<Server>) -> Result<(), String> {
+        if self.persist.begin_bgsave().is_err() {
+            return Err("ERR Background save already in progress".into());
+        }
+        let server = self.clone();
+        let spawned = std::thread::Builder::new()
+            .name("ferrodis-bgsave".into())
+            .spawn(move || {
+                let start = Instant::now();
+                let one = server.persist.save_lock.lock();
+                let dirty = server.keyspace.dirty();
+                let mut guard = server.keyspace.lock_lazily(Now::system());
+                let result = server.save_rdb_with(&mut guard, dirty);
+                drop(guard);
+                drop(one);
+                if result.is_ok() {
+                    tracing::info!("Background saving terminated with success");
+                } else {
+                    tracing::warn!("Background saving error");
+                }
+                server.persist.end_bgsave(result.is_ok(), start.elapsed());
+            });
+        match spawned {
+            Ok(_) => {
+                tracing::info!("Background saving started");
+                Ok(())
+            }
+            Err(e) => {
+                self.persist.end_bgsave(false, std::time::Duration::ZERO);
+                Err(format!("ERR Can't start the background save: {e}"))
+            }
+        }
+    }
+
+    /// The save rules' part of the cron: starts a BGSAVE when a `save <seconds> <changes>`
+    /// rule is met (Redis `serverCron`), or when one was scheduled. A failed BGSAVE is retried
+    /// after [`super::BGSAVE_RETRY_DELAY_SECS`].
+    pub fn save_cron(self: &Arc<Server>) {
+        let info = self.persist.info();
+        if info.bgsave_in_progress {
+            return;
+        }
+        if info.bgsave_scheduled {
+            self.persist.bgsave_scheduled.store(false, Ordering::Relaxed);
+            let _ = self.bgsave();
+            return;
+        }
+        let rules = self.with_config(|c| c.save_params());
+        if rules.is_empty() {
+            return;
+        }
+        let now_secs = unix_ms() / 1000;
+        let changes = self.persist.changes_since_save(self.keyspace.dirty());
+        let since_save = now_secs.saturating_sub(self.lastsave_unix_secs.load(Ordering::Relaxed));
+        let since_try =
+            now_secs.saturating_sub(self.persist.last_bgsave_try_secs.load(Ordering::Relaxed));
+        let retry_ok = !self.persist.last_bgsave_failed() || since_try > super::BGSAVE_RETRY_DELAY_SECS;
+        if let Some((secs, min_changes)) = rules
+            .iter()
+            .find(|(secs, min)| changes >= *min && since_save >= *secs)
+        {
+            if retry_ok {
+                tracing::info!("{min_changes} changes in {secs} seconds. Saving...");
+                let _ = self.bgsave();
+            }
+        }
+    }
+
+    /// Loads the RDB file at start when it exists (a missing file is an empty start). Errors:
+    /// the file cannot be read or is invalid; the message names the offset.
+    pub fn load_rdb_at_start(&self) -> Result<Option<LoadReport>, String> {
+        let path = self.rdb_path();
+        let file = match File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(format!("Can't open the RDB file {}: {e}", path.display())),
+        };
+        let start = Instant::now();
+        let report = self
+            .load_rdb_from(BufReader::with_capacity(1 << 20, file))
+            .map_err(|e| format!("Error loading the RDB file {}: {e}", path.display()))?;
+        tracing::info!(
+            "Done loading RDB, keys loaded: {}, keys expired: {}.",
+            report.loaded,
+            report.expired
+        );
+        tracing::info!(
+            "DB loaded from disk: {:.3} seconds",
+            start.elapsed().as_secs_f64()
+        );
+        Ok(Some(report))
+    }
+
+    /// Loads an RDB stream into the keyspace (keys must not exist yet) and records the counts
+    /// for INFO.
+    pub fn load_rdb_from(&self, r: impl io::Read) -> Result<LoadReport, rdb::RdbError> {
+        let mut loader = KeyspaceLoader {
+            server: self,
+            now: Now::system(),
+            report: LoadReport::default(),
+        };
+        let summary = rdb::load(r, self.encoding_limits(), &mut loader)?;
+        let mut report = loader.report;
+        report.version = summary.version;
+        self.persist.loaded(report.loaded, report.expired);
+        Ok(report)
+    }
+}
+
+/// Feeds loaded keys into the keyspace.
+struct KeyspaceLoader<'a> {
+    server: &'a Server,
+    now: Now,
+    report: LoadReport,
+}
+
+impl Loader for KeyspaceLoader<'_> {
+    fn aux(&mut self, name: &[u8], value: &[u8]) {
+        tracing::debug!(
+            "RDB aux field {}: {}",
+            String::from_utf8_lossy(name),
+            String::from_utf8_lossy(value)
+        );
+    }
+
+    fn function(&mut self, _code: &[u8]) {
+        tracing::warn!("The RDB holds a function library; Ferrodis has no scripting yet: skipped");
+    }
+
+    fn key(&mut self, k: LoadedKey) -> Result<(), String> {
+        let ks = &self.server.keyspace;
+        if k.db >= ks.databases() {
+            return Err(format!(
+                "Data file was created with a Redis server configured to handle more than {} \
+                 databases",
+                ks.databases()
+            ));
+        }
+        if k.expire_ms.is_some_and(|at| at <= self.now.ms) {
+            self.report.expired += 1;
+            return Ok(());
+        }
+        let mut g = ks.lock_keys([&k.key[..]], self.now);
+        let added = g
+            .restore(
+                k.db,
+                &k.key,
+                k.value,
+                k.expire_ms,
+                (k.idle_secs, k.freq),
+                false,
+            )
+            .map_err(|e| e.to_string())?;
+        if !added {
+            return Err(format!(
+                "duplicate key '{}' in db {}",
+                String::from_utf8_lossy(&k.key),
+                k.db
+            ));
+        }
+        self.report.loaded += 1;
+        Ok(())
+    }
+}
+
+/// Writes the whole keyspace to `path` through a temporary file (see the module docs).
+fn write_rdb_file(server: &Server, guard: &mut Guard<'_>, path: &Path) -> io::Result<SaveReport> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let tmp = dir.join(format!(
+        "temp-{}-{}.rdb",
+        std::process::id(),
+        TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    let result = write_rdb_to(server, guard, &tmp).and_then(|report| {
+        fs::rename(&tmp, path)?;
+        if let Ok(d) = File::open(&dir) {
+            let _ = d.sync_all();
+        }
+        Ok(report)
+    });
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+fn write_rdb_to(server: &Server, guard: &mut Guard<'_>, tmp: &Path) -> io::Result<SaveReport> {
+    let file = File::create(tmp)?;
+    let mut w = RdbWriter::new(BufWriter::with_capacity(1 << 20, file), server.save_options());
+    write_rdb_body(server, guard, &mut w)?;
+    let bytes = w.len() + 8;
+    let keys = server.persist.save_progress[0].load(Ordering::Relaxed);
+    let out = w.finish()?;
+    let file = out.into_inner().map_err(|e| e.into_error())?;
+    file.sync_all()?;
+    Ok(SaveReport { keys, bytes })
+}
+
+/// Writes aux fields and every db (Redis `rdbSaveRio` without the header and the footer).
+pub(crate) fn write_rdb_body<W: io::Write>(
+    server: &Server,
+    guard: &mut Guard<'_>,
+    w: &mut RdbWriter<W>,
+) -> io::Result<()> {
+    let now = guard.now();
+    w.aux("redis-ver", REDIS_COMPAT_VERSION.as_bytes())?;
+    w.aux("redis-bits", b"64")?;
+    w.aux("ctime", (now.ms / 1000).to_string().as_bytes())?;
+    w.aux("used-mem", server.used_memory().to_string().as_bytes())?;
+    w.aux("aof-base", b"0")?;
+    let policy = Policy::from_u8(server.hot.maxmemory_policy.load(Ordering::Relaxed));
+    let access = server.access_policy();
+    let (save_lru, save_lfu) = (policy.is_lru(), policy.is_lfu());
+    let info = match guard.db_info_at(now.ms) {
+        Some(i) => i,
+        None => server.keyspace.db_info_at(now.ms),
+    };
+    let total: usize = info.iter().map(|d| d.keys).sum();
+    server.persist.save_progress[0].store(0, Ordering::Relaxed);
+    server.persist.save_progress[1].store(total as u64, Ordering::Relaxed);
+    let mut written = 0u64;
+    for (db, d) in info.iter().enumerate() {
+        if d.keys == 0 {
+            continue;
+        }
+        w.select_db(db, d.keys, d.expires)?;
+        for shard in 0..SHARD_COUNT {
+            let mut err = None;
+            guard
+                .visit_shard_db(shard, db, |key, e| {
+                    if err.is_some() {
+                        return;
+                    }
+                    let (idle_secs, freq) = if save_lru || save_lfu {
+                        access.saved(e.lru(), now)
+                    } else {
+                        (None, None)
+                    };
+                    let meta = KeyMeta {
+                        expire_ms: e.expire_ms(),
+                        idle_secs: idle_secs.filter(|_| save_lru),
+                        freq: freq.filter(|_| save_lfu),
+                    };
+                    if let Err(x) = w.key(key, &e.value(), meta) {
+                        err = Some(x);
+                    }
+                    written += 1;
+                })
+                .map_err(|e| io::Error::other(e.to_string()))?;
+            if let Some(e) = err {
+                return Err(e);
+            }
+            server.persist.save_progress[0].store(written, Ordering::Relaxed);
+        }
+    }
+    Ok(())
+}
+
+impl super::Persistence {
+    /// Marks a BGSAVE as started; `Err` when one already runs.
+    fn begin_bgsave(&self) -> Result<(), ()> {
+        if self
+            .bgsave_in_progress
+            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Relaxed)
+            .is_err()
+        {
+            return Err(());
+        }
+        *self.bgsave_started.lock() = Some(Instant::now());
+        self.last_bgsave_try_secs
+            .store(unix_ms() / 1000, Ordering::Relaxed);
+        Ok(())
+    }
+
+    fn end_bgsave(&self, ok: bool, took: std::time::Duration) {
+        self.last_bgsave_ok.store(ok, Ordering::Relaxed);
+        self.last_bgsave_secs
+            .store(took.as_secs() as i64, Ordering::Relaxed);
+        *self.bgsave_started.lock() = None;
+        self.bgsave_in_progress.store(false, Ordering::Release);
+    }
+
+    /// Asks for a BGSAVE as soon as the running one ends (BGSAVE SCHEDULE).
+    pub fn schedule_bgsave(&self) {
+        self.bgsave_scheduled.store(true, Ordering::Relaxed);
+    }
+
+    fn saved(&self, dirty: u64) {
+        self.dirty_at_last_save.store(dirty, Ordering::Relaxed);
+        self.rdb_saves.fetch_add(1, Ordering::Relaxed);
+        self.last_bgsave_ok.store(true, Ordering::Relaxed);
+    }
+
+    fn loaded(&self, keys: u64, expired: u64) {
+        self.last_load[0].store(keys, Ordering::Relaxed);
+        self.last_load[1].store(expired, Ordering::Relaxed);
+    }
+}
