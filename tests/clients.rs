@@ -11,18 +11,18 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
-use ferrodis::{Config, Ferrodis, Frame};
+use ferrodis::{Ferrodis, Frame};
 use ferrodis_resp::decode_frame;
 use redis::aio::MultiplexedConnection;
 use redis::{AsyncCommands, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use common::{bulk, error, simple, DEADLINE};
+use common::{bulk, error, simple, test_config, DEADLINE};
 
 async fn start() -> Ferrodis {
     let addr: SocketAddr = "127.0.0.1:0".parse().expect("loopback address");
-    Ferrodis::start_on(Config::default(), addr)
+    Ferrodis::start_on(test_config(), addr)
         .await
         .expect("start the in-process server")
 }

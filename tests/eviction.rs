@@ -9,12 +9,9 @@
 
 mod common;
 
-use std::net::{SocketAddr, TcpListener};
-use std::path::PathBuf;
-use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
-use common::{error, multibulk, spawn_server, wait_until, RawConn, DEADLINE};
+use common::{error, multibulk, wait_until, RawConn, ServerKind, ServerProcess, DEADLINE};
 use ferrodis::Frame;
 
 /// How far above `maxmemory` `used_memory` may be when sampled between pipelines.
@@ -23,84 +20,16 @@ const SLACK_BYTES: u64 = 1024 * 1024;
 const OOM: &str = "OOM command not allowed when used memory > 'maxmemory'.";
 const MB: u64 = 1024 * 1024;
 
-/// The `ferrodis-server` binary of this build, next to the test's `deps` directory. Under
-/// cargo (`CARGO` set) it is brought up to date first with `cargo build -p ferrodis-server`
-/// (once per test binary): `cargo test -p ferrodis-tests` alone does not build other
-/// packages' binaries, and a stale one would test old code.
-fn server_binary() -> PathBuf {
-    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    BUILT
-        .get_or_init(|| {
-            let exe = std::env::current_exe().expect("test executable path");
-            let dir = exe
-                .parent()
-                .and_then(|deps| deps.parent())
-                .expect("target/<profile>/deps");
-            if let Ok(cargo) = std::env::var("CARGO") {
-                let release = dir.file_name().is_some_and(|n| n == "release");
-                let mut cmd = Command::new(cargo);
-                cmd.args([
-                    "build",
-                    "--quiet",
-                    "-p",
-                    "ferrodis-server",
-                    "--bin",
-                    "ferrodis-server",
-                ]);
-                if release {
-                    cmd.arg("--release");
-                }
-                let status = cmd.status().expect("run cargo build");
-                assert!(status.success(), "cargo build -p ferrodis-server failed");
-            }
-            let bin = dir.join("ferrodis-server");
-            assert!(bin.is_file(), "{} not found", bin.display());
-            bin
-        })
-        .clone()
-}
-
-/// A `ferrodis-server` process on a free port, killed on drop.
-struct Spawned {
-    child: Child,
-    addr: SocketAddr,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Spawned {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+/// A `ferrodis-server` process on a free port in a temp dir of its own, killed on drop.
+struct Spawned(ServerProcess);
 
 impl Spawned {
     fn start() -> Spawned {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let port_arg = port.to_string();
-        let child = spawn_server(
-            &server_binary(),
-            &["--port", &port_arg, "--bind", "127.0.0.1"],
-            dir.path(),
-        );
-        let addr: SocketAddr = ([127, 0, 0, 1], port).into();
-        let server = Spawned {
-            child,
-            addr,
-            _dir: dir,
-        };
-        wait_until("ferrodis-server to listen", DEADLINE, || {
-            std::net::TcpStream::connect(addr).is_ok()
-        });
-        server
+        Spawned(ServerProcess::start(ServerKind::Ferrodis, &[]))
     }
 
     fn connect(&self) -> RawConn {
-        RawConn::tcp(self.addr)
+        self.0.connect()
     }
 }
 

@@ -19,9 +19,12 @@ const BATCH: usize = 60;
 
 async fn start() -> (Ferrodis, MultiplexedConnection, MultiplexedConnection) {
     let addr: SocketAddr = "127.0.0.1:0".parse().expect("loopback address");
-    let server = Ferrodis::start_on(Config::default(), addr)
-        .await
-        .expect("start the in-process server");
+    let server = Ferrodis::start_on(
+        Config::from_str("save \"\"\n", "test config").expect("a valid config"),
+        addr,
+    )
+    .await
+    .expect("start the in-process server");
     let url = format!(
         "redis://{}/",
         server.local_addr().expect("the server listens on TCP")

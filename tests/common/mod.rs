@@ -1,5 +1,5 @@
-//! Helpers shared by `clients.rs`, `redis_cli.rs` and `bad_input.rs` (included with
-//! `mod common;`).
+//! Helpers shared by the integration tests (`clients.rs`, `redis_cli.rs`, `bad_input.rs`,
+//! `eviction.rs`, `persistence.rs`, ...; included with `mod common;`).
 //!
 //! # Layout
 //! - [`BackgroundServer`]: an in-process Ferrodis on `127.0.0.1:0` running in its own tokio
@@ -8,6 +8,10 @@
 //! - [`Reference`]: the reference `redis-server` on a Unix socket in a temp dir, killed on drop;
 //!   [`Reference::start`] returns `None` (and says so) when it is not installed, unless
 //!   `FERRODIS_REQUIRE_REFERENCE=1`.
+//! - [`ServerProcess`]: a `ferrodis-server` ([`server_binary`]) or reference `redis-server`
+//!   process ([`ServerKind`]) on an ephemeral loopback port with extra options in a given
+//!   `--dir`; stopped with SHUTDOWN [SAVE|NOSAVE] ([`ServerProcess::shutdown`]) or SIGKILL
+//!   ([`ServerProcess::kill`]), killed on drop.
 //! - [`RawConn`]: a blocking raw RESP connection (TCP or Unix socket) that keeps exact bytes.
 //! - [`wait_until`]: polls a condition until a deadline, instead of sleeping.
 //! - [`start_async`] / [`connect_async`]: an in-process Ferrodis on the caller's tokio runtime
@@ -17,21 +21,27 @@
 #![allow(dead_code)]
 
 use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
 use ferrodis::{Config, Ferrodis, Frame};
 use ferrodis_resp::decode_frame;
 
-/// Starts an in-process Ferrodis with the default config on `127.0.0.1:0`, on the current
-/// tokio runtime; stop it with `shutdown().await`.
+/// The default config without persistence (`save ""`, `appendonly no`): in-process test
+/// servers never write files into the test's working directory.
+pub fn test_config() -> Config {
+    Config::from_str("save \"\"\nappendonly no\n", "test config").expect("a valid test config")
+}
+
+/// Starts an in-process Ferrodis with [`test_config`] on `127.0.0.1:0`, on the current tokio
+/// runtime; stop it with `shutdown().await`.
 pub async fn start_async() -> Ferrodis {
     let addr: SocketAddr = "127.0.0.1:0".parse().expect("loopback address");
-    Ferrodis::start_on(Config::default(), addr)
+    Ferrodis::start_on(test_config(), addr)
         .await
         .expect("start the in-process server")
 }
@@ -99,7 +109,7 @@ pub struct BackgroundServer {
 impl BackgroundServer {
     /// Starts a server with the default configuration.
     pub fn start() -> BackgroundServer {
-        BackgroundServer::start_with(Config::default())
+        BackgroundServer::start_with(test_config())
     }
 
     /// Starts a server with `config` (its `bind`/`port`/`unixsocket` are ignored).
@@ -157,18 +167,336 @@ impl Drop for BackgroundServer {
 /// persistence, working in `dir` and logging to `dir/server.log`, its output discarded. The
 /// caller kills it.
 pub fn spawn_server(program: &Path, args: &[&str], dir: &Path) -> Child {
-    Command::new(program)
-        .args(args)
-        .args(["--save", "", "--appendonly", "no"])
-        .arg("--dir")
-        .arg(dir)
-        .arg("--logfile")
-        .arg(dir.join("server.log"))
-        .stdin(Stdio::null())
+    let log = dir.join("server.log");
+    server_command(program, args, dir, &log)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap_or_else(|e| panic!("spawn {}: {e}", program.display()))
+}
+
+/// `program args --dir <dir> --logfile <log>`, plus `--save "" --appendonly no` for whichever
+/// of the two `args` does not set itself (both servers take the same options).
+fn server_command(program: &Path, args: &[&str], dir: &Path, log: &Path) -> Command {
+    let mut cmd = Command::new(program);
+    cmd.args(args);
+    for (option, value) in [("--save", ""), ("--appendonly", "no")] {
+        if !args.contains(&option) {
+            cmd.args([option, value]);
+        }
+    }
+    cmd.arg("--dir")
+        .arg(dir)
+        .arg("--logfile")
+        .arg(log)
+        .stdin(Stdio::null());
+    cmd
+}
+
+/// The `ferrodis-server` binary of this build, next to the test's `deps` directory. Under
+/// cargo (`CARGO` set) it is brought up to date first with `cargo build -p ferrodis-server`
+/// (once per test binary): `cargo test -p ferrodis-tests` alone does not build other
+/// packages' binaries, and a stale one would test old code.
+pub fn server_binary() -> PathBuf {
+    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let exe = std::env::current_exe().expect("test executable path");
+            let dir = exe
+                .parent()
+                .and_then(|deps| deps.parent())
+                .expect("target/<profile>/deps");
+            if let Ok(cargo) = std::env::var("CARGO") {
+                let release = dir.file_name().is_some_and(|n| n == "release");
+                let mut cmd = Command::new(cargo);
+                cmd.args([
+                    "build",
+                    "--quiet",
+                    "-p",
+                    "ferrodis-server",
+                    "--bin",
+                    "ferrodis-server",
+                ]);
+                if release {
+                    cmd.arg("--release");
+                }
+                let status = cmd.status().expect("run cargo build");
+                assert!(status.success(), "cargo build -p ferrodis-server failed");
+            }
+            let bin = dir.join("ferrodis-server");
+            assert!(bin.is_file(), "{} not found", bin.display());
+            bin
+        })
+        .clone()
+}
+
+/// Which server binary a [`ServerProcess`] runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServerKind {
+    /// This build's `ferrodis-server` ([`server_binary`]).
+    Ferrodis,
+    /// The reference `redis-server` on `PATH`.
+    Reference,
+}
+
+impl ServerKind {
+    /// The binary's name, for messages and log file names.
+    pub fn name(self) -> &'static str {
+        match self {
+            ServerKind::Ferrodis => "ferrodis-server",
+            ServerKind::Reference => "redis-server",
+        }
+    }
+
+    /// The binary to run; panics when the reference is not installed (check with
+    /// [`reference_tool`] first to skip instead).
+    pub fn program(self) -> PathBuf {
+        match self {
+            ServerKind::Ferrodis => server_binary(),
+            ServerKind::Reference => which("redis-server").expect("redis-server is not on PATH"),
+        }
+    }
+}
+
+/// How long a server may take to answer PING after it is spawned (it may be loading a file).
+pub const START_DEADLINE: Duration = Duration::from_secs(30);
+/// How long a server may take to exit after SHUTDOWN (it may be saving).
+pub const STOP_DEADLINE: Duration = Duration::from_secs(60);
+
+/// How [`ServerProcess::shutdown`] asks the server to stop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shutdown {
+    /// `SHUTDOWN`: saves if save points are configured.
+    Default,
+    /// `SHUTDOWN SAVE`: always saves.
+    Save,
+    /// `SHUTDOWN NOSAVE`: never saves.
+    NoSave,
+}
+
+/// A server process that did not come up: it exited, or did not answer PING in time (then
+/// it has been killed).
+#[derive(Debug)]
+pub struct StartFailure {
+    /// The exit status; `None` when it was still running at the deadline.
+    pub status: Option<ExitStatus>,
+    /// Its log file and standard output/error, concatenated.
+    pub output: String,
+}
+
+/// A `ferrodis-server` or `redis-server` process on an ephemeral port of 127.0.0.1, working in
+/// a directory (`--dir`), logging to `<dir>/<binary>.<port>.log` and writing its standard
+/// output and error to `<dir>/<binary>.<port>.out`. Killed (SIGKILL) and reaped on drop unless
+/// it was stopped before, also when the test panics.
+pub struct ServerProcess {
+    kind: ServerKind,
+    child: Child,
+    exited: Option<ExitStatus>,
+    addr: SocketAddr,
+    dir: PathBuf,
+    log: PathBuf,
+    out: PathBuf,
+    _temp: Option<tempfile::TempDir>,
+}
+
+impl ServerProcess {
+    /// Starts `kind` with `args` in a temp dir of its own (removed on drop) and waits until it
+    /// answers PING; panics with its output if it does not.
+    pub fn start(kind: ServerKind, args: &[&str]) -> ServerProcess {
+        let temp = tempfile::tempdir().expect("temp dir");
+        let mut server = ServerProcess::start_in(kind, temp.path(), args);
+        server._temp = Some(temp);
+        server
+    }
+
+    /// Starts `kind` with `args` working in `dir` and waits until it answers PING; panics with
+    /// its output if it does not.
+    pub fn start_in(kind: ServerKind, dir: &Path, args: &[&str]) -> ServerProcess {
+        ServerProcess::try_start_in(kind, dir, args).unwrap_or_else(|f| {
+            panic!(
+                "{} did not start (exit status {:?}):\n{}",
+                kind.name(),
+                f.status,
+                f.output
+            )
+        })
+    }
+
+    /// Starts `kind` with `args` (`--port`, `--bind`, `--dir` and `--logfile` are added, and
+    /// `--save ""` / `--appendonly no` unless `args` has them) working in `dir`, and waits until
+    /// it answers `+PONG` to PING (not `-LOADING`). A server that exits first, or is still not
+    /// ready after [`START_DEADLINE`] (it is then killed), is a [`StartFailure`].
+    pub fn try_start_in(
+        kind: ServerKind,
+        dir: &Path,
+        args: &[&str],
+    ) -> Result<ServerProcess, StartFailure> {
+        ServerProcess::try_start_within(kind, dir, args, START_DEADLINE)
+    }
+
+    /// [`ServerProcess::try_start_in`] with a deadline of `timeout` instead of
+    /// [`START_DEADLINE`].
+    pub fn try_start_within(
+        kind: ServerKind,
+        dir: &Path,
+        args: &[&str],
+        timeout: Duration,
+    ) -> Result<ServerProcess, StartFailure> {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let port_arg = port.to_string();
+        let log = dir.join(format!("{}.{port}.log", kind.name()));
+        let out = dir.join(format!("{}.{port}.out", kind.name()));
+        let out_file = std::fs::File::create(&out).expect("create the output file");
+        let err_file = out_file.try_clone().expect("clone the output file");
+        let mut all_args = vec!["--port", &port_arg, "--bind", "127.0.0.1"];
+        all_args.extend_from_slice(args);
+        let program = kind.program();
+        let child = server_command(&program, &all_args, dir, &log)
+            .stdout(out_file)
+            .stderr(err_file)
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawn {}: {e}", program.display()));
+        let mut server = ServerProcess {
+            kind,
+            child,
+            exited: None,
+            addr: ([127, 0, 0, 1], port).into(),
+            dir: dir.to_path_buf(),
+            log,
+            out,
+            _temp: None,
+        };
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = server.child.try_wait().expect("poll the server process") {
+                server.exited = Some(status);
+                return Err(StartFailure {
+                    status: Some(status),
+                    output: server.output(),
+                });
+            }
+            if ping_answers_pong(server.addr) {
+                return Ok(server);
+            }
+            if Instant::now() >= deadline {
+                server.kill();
+                return Err(StartFailure {
+                    status: None,
+                    output: server.output(),
+                });
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Which binary this is.
+    pub fn kind(&self) -> ServerKind {
+        self.kind
+    }
+
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Its working directory (`--dir`).
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// A new raw connection.
+    pub fn connect(&self) -> RawConn {
+        RawConn::tcp(self.addr)
+    }
+
+    /// Its log file followed by its standard output and error, as text.
+    pub fn output(&self) -> String {
+        let mut text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        text.push_str(&std::fs::read_to_string(&self.out).unwrap_or_default());
+        text
+    }
+
+    /// Stops the server with `SHUTDOWN [SAVE|NOSAVE]` on a new connection and waits for the
+    /// process to exit; panics if SHUTDOWN replies (an error) or the process does not exit
+    /// within [`STOP_DEADLINE`].
+    pub fn shutdown(&mut self, how: Shutdown) -> ExitStatus {
+        let mut c = self.connect();
+        let args: &[&str] = match how {
+            Shutdown::Default => &["SHUTDOWN"],
+            Shutdown::Save => &["SHUTDOWN", "SAVE"],
+            Shutdown::NoSave => &["SHUTDOWN", "NOSAVE"],
+        };
+        c.send(&multibulk(args)).expect("send SHUTDOWN");
+        let outcome = c.read_outcome(None);
+        assert!(
+            outcome.reply.is_empty(),
+            "{} replied to {args:?}: {}",
+            self.kind.name(),
+            show(&outcome.reply)
+        );
+        self.wait_exit(STOP_DEADLINE)
+            .unwrap_or_else(|| panic!("{} did not exit after {args:?}", self.kind.name()))
+    }
+
+    /// Waits up to `timeout` for the process to exit; `None` if it is still running.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.exited {
+                return Some(status);
+            }
+            self.exited = self.child.try_wait().expect("poll the server process");
+            if self.exited.is_none() {
+                if Instant::now() >= deadline {
+                    return None;
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
+    }
+
+    /// Stops the process hard (SIGKILL, nothing saved) and reaps it.
+    pub fn kill(&mut self) {
+        if self.exited.is_none() {
+            let _ = self.child.kill();
+            self.exited = self.child.wait().ok();
+        }
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Whether a server on `addr` answers PING with `+PONG` right now (a refused connection, a
+/// `-LOADING` error, a close or a slow reply all count as no).
+fn ping_answers_pong(addr: SocketAddr) -> bool {
+    let Ok(mut s) = TcpStream::connect_timeout(&addr, Duration::from_millis(200)) else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_millis(500)));
+    if s.write_all(b"PING\r\n").is_err() {
+        return false;
+    }
+    let mut reply = Vec::new();
+    let mut chunk = [0u8; 64];
+    while !reply.ends_with(b"\r\n") {
+        match s.read(&mut chunk) {
+            Ok(n) if n > 0 => reply.extend_from_slice(&chunk[..n]),
+            _ => return false,
+        }
+    }
+    reply == b"+PONG\r\n"
 }
 
 /// The reference redis-server listening only on a Unix socket in a temp dir; killed on drop.

@@ -91,7 +91,10 @@ impl AccessPolicy {
     /// `rdbSaveKeyValuePair`).
     pub fn saved(&self, field: u32, now: Now) -> (Option<u64>, Option<u8>) {
         if self.lfu {
-            (None, Some(lfu_decr_and_return(field, now.ms, self.lfu_decay_time_min)))
+            (
+                None,
+                Some(lfu_decr_and_return(field, now.ms, self.lfu_decay_time_min)),
+            )
         } else {
             (Some(now.idle_ms(field) / 1000), None)
         }

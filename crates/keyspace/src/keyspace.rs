@@ -1,6 +1,7 @@
 //! The sharded keyspace and the lock guard commands run under.
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ahash::RandomState;
@@ -12,7 +13,7 @@ use crate::clock::Now;
 use crate::evict::{AccessPolicy, AtomicAccessPolicy};
 use crate::glob::glob_match;
 use crate::lazyfree::LazyFree;
-use crate::table::{Entry, EntryMut, EntryRef, Table};
+use crate::table::{Entry, EntryMut, EntryRef, SnapshotSink, Table};
 use crate::value::Value;
 
 /// Number of shards; a power of two. Keys map to shards by the top bits of their hash.
@@ -102,6 +103,8 @@ pub struct Keyspace {
     hasher: RandomState,
     databases: usize,
     expire_cursor: AtomicUsize,
+    /// The last snapshot epoch handed out.
+    snapshot_epoch: AtomicU64,
     /// Changes counted by guards that held no shard (FLUSHALL-like commands hold every shard,
     /// so this is rare).
     dirty_unsharded: AtomicU64,
@@ -121,6 +124,7 @@ impl Keyspace {
             databases,
             expire_cursor: AtomicUsize::new(0),
             dirty_unsharded: AtomicU64::new(0),
+            snapshot_epoch: AtomicU64::new(0),
             lazyfree: LazyFree::new(),
             access: AtomicAccessPolicy::new(AccessPolicy::default()),
         }
@@ -220,6 +224,75 @@ impl Keyspace {
     pub fn dirty(&self) -> u64 {
         let sharded: u64 = self.shards.iter().map(|s| s.lock().dirty).sum();
         sharded + self.dirty_unsharded.load(Ordering::Relaxed)
+    }
+
+    /// Begins a point-in-time snapshot (BGSAVE): under every shard lock at once, every
+    /// non-empty table starts recording through `sink` (see [`Table`]'s copy-on-write). Returns
+    /// the snapshot's epoch for [`Keyspace::snapshot_step`] and the [`Keyspace::dirty`] count
+    /// it covers. The pause is one pass over the tables, allocating a bit per bucket.
+    pub fn begin_snapshot(&self, sink: Arc<dyn SnapshotSink>) -> (u64, u64) {
+        let mut locked: Vec<_> = self.shards.iter().map(|m| m.lock()).collect();
+        self.begin_snapshot_locked(locked.iter_mut().map(|g| &mut **g), sink)
+    }
+
+    fn begin_snapshot_locked<'s>(
+        &self,
+        shards: impl Iterator<Item = &'s mut Shard>,
+        sink: Arc<dyn SnapshotSink>,
+    ) -> (u64, u64) {
+        let epoch = self.snapshot_epoch.fetch_add(1, Ordering::Relaxed) + 1;
+        let mut dirty = self.dirty_unsharded.load(Ordering::Relaxed);
+        for shard in shards {
+            dirty += shard.dirty;
+            for (db, t) in shard.dbs.iter_mut().enumerate() {
+                t.begin_snapshot(epoch, db, &sink);
+            }
+        }
+        (epoch, dirty)
+    }
+
+    /// One step of snapshot `epoch` in shard `shard`: under that shard's lock, calls `f(db, key,
+    /// entry)` for up to about `max_keys` keys no writer has recorded yet. Returns false when
+    /// the shard has nothing left for the snapshot.
+    pub fn snapshot_step(
+        &self,
+        shard: usize,
+        epoch: u64,
+        max_keys: usize,
+        f: &mut dyn FnMut(usize, &[u8], EntryRef<'_>),
+    ) -> bool {
+        let Some(m) = self.shards.get(shard) else {
+            return false;
+        };
+        let mut s = m.lock();
+        let mut budget = max_keys;
+        for t in s.dbs.iter_mut() {
+            if !t.snapshot_active() {
+                continue;
+            }
+            let mut visited = 0;
+            let more = t.snapshot_step(epoch, budget, &mut |db, k, e| {
+                visited += 1;
+                f(db, k, e);
+            });
+            if more {
+                return true;
+            }
+            budget = budget.saturating_sub(visited);
+            if budget == 0 {
+                return s.dbs.iter().any(Table::snapshot_active);
+            }
+        }
+        false
+    }
+
+    /// Ends any snapshot state left (a snapshot abandoned part-way, e.g. on a write error).
+    pub fn end_snapshot(&self) {
+        for m in self.shards.iter() {
+            for t in m.lock().dbs.iter_mut() {
+                t.end_snapshot();
+            }
+        }
     }
 
     /// Resets the counters (CONFIG RESETSTAT).
@@ -602,6 +675,16 @@ impl<'a> Guard<'a> {
         true
     }
 
+    /// [`Keyspace::begin_snapshot`] through a guard that holds every shard (BGSAVE inside
+    /// EXEC); `None` when it does not.
+    pub fn begin_snapshot(&mut self, sink: Arc<dyn SnapshotSink>) -> Option<(u64, u64)> {
+        if !self.holds_all() {
+            return None;
+        }
+        let ks = self.ks;
+        Some(ks.begin_snapshot_locked(self.held.iter_mut().map(|(_, g)| &mut **g), sink))
+    }
+
     /// Counts `n` changes to the data (Redis `server.dirty += n`), against a shard this guard
     /// holds, so no shared counter is written.
     pub fn add_dirty(&mut self, n: u64) {
@@ -689,14 +772,17 @@ impl<'a> Guard<'a> {
         let (now, access) = (self.now, self.access);
         let touch = !self.no_touch;
         let (shard, hash) = self.locate(db, key)?;
-        let found = shard.dbs[db].get_mut(hash, key);
+        let found = shard.dbs[db].get_touched(hash, key, |lru| {
+            if touch {
+                access.on_access(lru, now)
+            } else {
+                lru
+            }
+        });
         match found {
-            Some(mut e) => {
+            Some(e) => {
                 shard.stats.keyspace_hits += 1;
-                if touch {
-                    e.touch(access.on_access(e.lru(), now));
-                }
-                Ok(Some(e.into_ref()))
+                Ok(Some(e))
             }
             None => {
                 shard.stats.keyspace_misses += 1;
@@ -978,7 +1064,9 @@ impl<'a> Guard<'a> {
         self.check_db(db)?;
         let mut old = Vec::new();
         for idx in 0..SHARD_COUNT {
-            let t = std::mem::take(&mut self.shard_mut(idx)?.dbs[db]);
+            let mut t = std::mem::take(&mut self.shard_mut(idx)?.dbs[db]);
+            // A running snapshot records the keys before they go.
+            t.record_rest_of_snapshot();
             if !t.is_empty() {
                 old.push(t);
             }
@@ -992,6 +1080,7 @@ impl<'a> Guard<'a> {
         let mut old = Vec::new();
         for idx in 0..SHARD_COUNT {
             for t in self.shard_mut(idx)?.dbs.iter_mut() {
+                t.record_rest_of_snapshot();
                 if !t.is_empty() {
                     old.push(std::mem::take(t));
                 }
@@ -1135,6 +1224,119 @@ mod tests {
 
     fn now(ms: u64) -> Now {
         Now::from_unix_ms(ms)
+    }
+
+    /// A recorded key: (db, key, value text, expire).
+    type Recorded = (usize, Vec<u8>, Vec<u8>, Option<u64>);
+
+    /// Records what a snapshot sink receives.
+    #[derive(Default)]
+    struct Recorder(parking_lot::Mutex<Vec<Recorded>>);
+
+    impl SnapshotSink for Recorder {
+        fn save_entries(
+            &self,
+            db: usize,
+            entries: &mut dyn Iterator<Item = (&[u8], EntryRef<'_>)>,
+        ) {
+            let mut out = self.0.lock();
+            for (k, e) in entries {
+                let v = e
+                    .value()
+                    .as_str()
+                    .map(|s| s.to_bytes().to_vec())
+                    .unwrap_or_default();
+                out.push((db, k.to_vec(), v, e.expire_ms()));
+            }
+        }
+    }
+
+    /// Everything in the keyspace as (db, key, value, expire), sorted.
+    fn contents(ks: &Keyspace) -> Vec<Recorded> {
+        let mut out = Vec::new();
+        let mut g = ks.lock_all(now(1000));
+        for db in 0..ks.databases() {
+            for shard in 0..SHARD_COUNT {
+                g.visit_shard_db(shard, db, |k, e| {
+                    let v = e
+                        .value()
+                        .as_str()
+                        .map(|s| s.to_bytes().to_vec())
+                        .unwrap_or_default();
+                    out.push((db, k.to_vec(), v, e.expire_ms()));
+                })
+                .unwrap();
+            }
+        }
+        out.sort();
+        out
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(32))]
+
+        /// A snapshot records exactly the keys, values and expires present when it began,
+        /// whatever writes (overwrites, deletes, new keys, expires, FLUSHDB, SWAPDB) run
+        /// between the walker's steps.
+        #[test]
+        fn snapshot_is_point_in_time(
+            initial in 0usize..3000,
+            ops in proptest::collection::vec((0u8..7, 0usize..4000, 0usize..3), 0..400),
+            step in 1usize..64,
+        ) {
+            let ks = Keyspace::new(3);
+            {
+                let mut g = ks.lock_all(now(1000));
+                for i in 0..initial {
+                    let k = format!("k{i}");
+                    g.set(i % 3, k.as_bytes(), Value::string(format!("v{i}").as_bytes()), false)
+                        .unwrap();
+                    if i % 5 == 0 {
+                        g.set_expire(i % 3, k.as_bytes(), Some(1_000_000 + i as u64)).unwrap();
+                    }
+                }
+            }
+            let before = contents(&ks);
+            let sink = Arc::new(Recorder::default());
+            let (epoch, _) = ks.begin_snapshot(sink.clone());
+            let walked = parking_lot::Mutex::new(Vec::new());
+            let mut ops = ops.into_iter();
+            for shard in 0..SHARD_COUNT {
+                loop {
+                    let more = ks.snapshot_step(shard, epoch, step, &mut |db, k, e| {
+                        let v = e.value().as_str().map(|s| s.to_bytes().to_vec())
+                            .unwrap_or_default();
+                        walked.lock().push((db, k.to_vec(), v, e.expire_ms()));
+                    });
+                    // Some writes between steps.
+                    for (op, i, db) in ops.by_ref().take(3) {
+                        let k = format!("k{i}");
+                        let mut g = ks.lock_all(now(1000));
+                        match op {
+                            0 => { g.set(db, k.as_bytes(), Value::string(b"new"), false).unwrap(); }
+                            1 => { g.delete(db, k.as_bytes()).unwrap(); }
+                            2 => { g.set_expire(db, k.as_bytes(), Some(5_000_000)).unwrap(); }
+                            3 => { g.set_expire(db, k.as_bytes(), None).unwrap(); }
+                            4 => { g.add(db, format!("n{i}").as_bytes(), Value::string(b"x"), None).unwrap(); }
+                            5 if i % 50 == 0 => { g.flush_db(db, false).unwrap(); }
+                            6 if i % 50 == 0 => { g.swap_db(db, (db + 1) % 3).unwrap(); }
+                            _ => { let _ = g.lookup_read(db, k.as_bytes()).unwrap(); }
+                        }
+                    }
+                    if !more {
+                        break;
+                    }
+                }
+            }
+            let mut got = walked.into_inner();
+            got.extend(sink.0.lock().drain(..));
+            got.sort();
+            proptest::prop_assert_eq!(got, before);
+            let g = ks.lock_all(now(1000));
+            for (_, shard) in g.held.iter() {
+                proptest::prop_assert!(shard.dbs.iter().all(|t| !t.snapshot_active()));
+            }
+        }
     }
 
     #[test]

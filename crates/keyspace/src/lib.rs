@@ -92,6 +92,6 @@ pub use keyspace::{
 };
 pub use list::List;
 pub use set::Set;
-pub use table::{Entry, EntryMut, EntryRef, StrMut};
+pub use table::{Entry, EntryMut, EntryRef, SnapshotSink, StrMut};
 pub use value::{StrRef, StrValue, Value, ValueMut, ValueRef};
 pub use zset::ZSet;

@@ -26,6 +26,7 @@
 
 use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
+use std::sync::Arc;
 
 use ahash::RandomState;
 
@@ -449,13 +450,62 @@ impl Drop for StrMut<'_> {
     }
 }
 
+/// Receives the keys a point-in-time snapshot must record before they change (see
+/// [`Table`]'s copy-on-write): implemented by the server, which serialises them into the RDB
+/// being written.
+pub trait SnapshotSink: Send + Sync {
+    /// Records `entries` (every key of one bucket, as they are at the snapshot's point in time)
+    /// as keys of db `db` (the db the table belonged to when the snapshot began). Called with
+    /// the shard lock held, so it should only encode and buffer.
+    fn save_entries(&self, db: usize, entries: &mut dyn Iterator<Item = (&[u8], EntryRef<'_>)>);
+}
+
+/// A snapshot in progress over one table: which buckets are already recorded.
+struct TableSnap {
+    /// The snapshot this state belongs to.
+    epoch: u64,
+    /// The db of the table when the snapshot began (SWAPDB moves tables afterwards).
+    db: usize,
+    /// One bit per bucket: recorded (by the snapshot walker or by a writer's copy-on-write).
+    done: Vec<u64>,
+    /// The walker's next bucket.
+    next: usize,
+    sink: Arc<dyn SnapshotSink>,
+}
+
+impl TableSnap {
+    fn is_done(&self, idx: usize) -> bool {
+        self.done[idx / 64] & (1 << (idx % 64)) != 0
+    }
+
+    fn mark(&mut self, idx: usize) {
+        self.done[idx / 64] |= 1 << (idx % 64);
+    }
+}
+
 /// One db's keys within one shard.
+///
+/// # Point-in-time snapshots (copy-on-write per bucket)
+///
+/// While a snapshot runs, the table keeps a bit per bucket saying whether the bucket's keys are
+/// already recorded. A write to a bucket not yet recorded (modifying, adding, expiring or
+/// deleting any key in it) first hands the whole bucket, unchanged, to the snapshot's
+/// [`SnapshotSink`] and marks it; the snapshot walker records the buckets nobody wrote and skips
+/// the marked ones. So every key is recorded exactly once, as it was when the snapshot began,
+/// and the only extra memory is the encoded form of the buckets written during the snapshot.
+/// Bucket membership must not change meanwhile: growing is deferred (chains lengthen) until the
+/// load factor reaches [`SNAPSHOT_MAX_LOAD`], when the remaining buckets are recorded first;
+/// shrinking waits for the end.
 #[derive(Default)]
 pub struct Table {
     buckets: Vec<Link>,
     len: usize,
     volatile: Vec<NodePtr>,
+    snap: Option<Box<TableSnap>>,
 }
+
+/// Keys per bucket at which a table grows during a snapshot after recording every bucket left.
+pub const SNAPSHOT_MAX_LOAD: usize = 4;
 
 // SAFETY: a table owns its nodes (and their boxed values, which are `Send`) exclusively; moving
 // it to another thread moves that ownership (the lazy-free thread drops whole tables).
@@ -544,12 +594,28 @@ impl Table {
 
     /// Looks `key` up for modification.
     pub fn get_mut(&mut self, hash: u64, key: &[u8]) -> Option<EntryMut<'_>> {
+        self.before_write(hash);
         let (link, _) = self.find_mut(hash, key)?;
         Some(EntryMut {
             link,
             volatile: &mut self.volatile,
             _table: PhantomData,
         })
+    }
+
+    /// Looks `key` up for a read that updates its access field only (`lookupKeyRead`): unlike
+    /// [`Table::get_mut`] it is not a write, so a running snapshot does not record the bucket.
+    pub fn get_touched(
+        &mut self,
+        hash: u64,
+        key: &[u8],
+        lru: impl FnOnce(u32) -> u32,
+    ) -> Option<EntryRef<'_>> {
+        let n = self.find(hash, key)?;
+        // SAFETY: `n` is live and the table is mutably borrowed; the access field is not part
+        // of what a snapshot records as the key's content.
+        unsafe { node::set_lru(n, lru(node::lru(n))) };
+        Some(self.entry_ref(n))
     }
 
     /// Inserts a key that is not present (callers check first), with the entry's expire, and
@@ -562,9 +628,20 @@ impl Table {
         entry: Entry,
     ) -> EntryMut<'_> {
         if self.len >= self.buckets.len() {
-            let target = (self.buckets.len() * 2).max(MIN_BUCKETS);
-            self.resize(hasher, target);
+            let grow = match &self.snap {
+                None => true,
+                Some(_) if self.len >= self.buckets.len() * SNAPSHOT_MAX_LOAD => {
+                    self.record_rest_of_snapshot();
+                    true
+                }
+                Some(_) => false,
+            };
+            if grow {
+                let target = (self.buckets.len() * 2).max(MIN_BUCKETS);
+                self.resize(hasher, target);
+            }
         }
+        self.before_write(hash);
         let idx = self.index(hash);
         let expire = entry.expire_ms().map(|at| (at, self.volatile.len() as u32));
         let next = self.buckets[idx].take();
@@ -585,6 +662,7 @@ impl Table {
 
     /// Removes `key`, returning its entry (value, expire, access field).
     pub fn remove(&mut self, hasher: &RandomState, hash: u64, key: &[u8]) -> Option<Entry> {
+        self.before_write(hash);
         let (link, n) = self.find_mut(hash, key)?;
         // SAFETY: `n` is live at `link`; it is unlinked before being freed.
         let entry = unsafe {
@@ -608,6 +686,7 @@ impl Table {
     /// Sets or clears the expire (Unix milliseconds) of an existing key. Returns false when the
     /// key is missing.
     pub fn set_expire(&mut self, hash: u64, key: &[u8], expire_ms: Option<u64>) -> bool {
+        self.before_write(hash);
         let Some((link, n)) = self.find_mut(hash, key) else {
             return false;
         };
@@ -627,6 +706,10 @@ impl Table {
     }
 
     fn maybe_shrink(&mut self, hasher: &RandomState) {
+        if self.snap.is_some() {
+            // Bucket membership is frozen while a snapshot runs.
+            return;
+        }
         let size = self.buckets.len();
         if size > MIN_BUCKETS && self.len * 10 < size {
             let target = self.len.next_power_of_two().max(MIN_BUCKETS);
@@ -734,6 +817,120 @@ impl Table {
         }
         let n = *self.volatile.get(fastrand::usize(..self.volatile.len()))?;
         Some(self.entry_ref(n))
+    }
+
+    /// Before a write to the bucket of `hash`: when a snapshot runs and has not recorded that
+    /// bucket, records it now (copy-on-write).
+    #[inline]
+    fn before_write(&mut self, hash: u64) {
+        if let Some(snap) = &self.snap {
+            let idx = self.index(hash);
+            if !snap.is_done(idx) {
+                self.record_bucket(idx);
+            }
+        }
+    }
+
+    #[cold]
+    fn record_bucket(&mut self, idx: usize) {
+        let Some(mut snap) = self.snap.take() else {
+            return;
+        };
+        let mut cur = self.buckets[idx];
+        let mut it = std::iter::from_fn(|| {
+            let n = cur?;
+            // SAFETY: nodes in a chain are live while the table is borrowed.
+            cur = unsafe { node::next(n) };
+            let e = self.entry_ref(n);
+            Some((e.key(), e))
+        });
+        snap.sink.save_entries(snap.db, &mut it);
+        snap.mark(idx);
+        self.snap = Some(snap);
+    }
+
+    /// Records every bucket the snapshot has not recorded yet and ends it for this table (before
+    /// a resize, a FLUSHDB, or when the walker gives up).
+    pub fn record_rest_of_snapshot(&mut self) {
+        let Some(snap) = &self.snap else {
+            return;
+        };
+        let start = snap.next;
+        for idx in start..self.buckets.len() {
+            if self.snap.as_ref().is_some_and(|s| !s.is_done(idx)) {
+                self.record_bucket(idx);
+            }
+        }
+        self.snap = None;
+    }
+
+    /// Starts snapshot `epoch` over this table, recording through `sink` as db `db`. An empty
+    /// table needs nothing: keys added later are not part of the snapshot, and the walker skips
+    /// tables without state for its epoch.
+    pub fn begin_snapshot(&mut self, epoch: u64, db: usize, sink: &Arc<dyn SnapshotSink>) {
+        self.snap = None;
+        if self.len == 0 {
+            return;
+        }
+        self.snap = Some(Box::new(TableSnap {
+            epoch,
+            db,
+            done: vec![0; self.buckets.len().div_ceil(64)],
+            next: 0,
+            sink: sink.clone(),
+        }));
+    }
+
+    /// The walker's step for snapshot `epoch`: calls `f` with the table's snapshot db and each
+    /// key of the next buckets not yet recorded, marking them, until at least `max_keys` keys
+    /// were visited. Returns false when this table has nothing left for the epoch (then its
+    /// snapshot state is gone).
+    pub fn snapshot_step(
+        &mut self,
+        epoch: u64,
+        max_keys: usize,
+        f: &mut dyn FnMut(usize, &[u8], EntryRef<'_>),
+    ) -> bool {
+        let Some(mut snap) = self.snap.take() else {
+            return false;
+        };
+        if snap.epoch != epoch {
+            self.snap = Some(snap);
+            return false;
+        }
+        let mut visited = 0;
+        while snap.next < self.buckets.len() && visited < max_keys {
+            let idx = snap.next;
+            snap.next += 1;
+            if snap.is_done(idx) {
+                continue;
+            }
+            snap.mark(idx);
+            let mut cur = self.buckets[idx];
+            while let Some(n) = cur {
+                // SAFETY: nodes in a chain are live while the table is borrowed.
+                cur = unsafe { node::next(n) };
+                let e = self.entry_ref(n);
+                f(snap.db, e.key(), e);
+                visited += 1;
+            }
+        }
+        if snap.next < self.buckets.len() {
+            self.snap = Some(snap);
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Drops any snapshot state (an aborted snapshot).
+    pub fn end_snapshot(&mut self) {
+        self.snap = None;
+    }
+
+    /// Whether a snapshot is recording this table.
+    pub fn snapshot_active(&self) -> bool {
+        self.snap.is_some()
     }
 
     /// Iterates every key and entry (order unspecified).

@@ -70,7 +70,11 @@ mod tests {
         for &b in bytes {
             crc ^= u64::from(b);
             for _ in 0..8 {
-                crc = if crc & 1 == 1 { (crc >> 1) ^ poly } else { crc >> 1 };
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ poly
+                } else {
+                    crc >> 1
+                };
             }
         }
         crc

@@ -96,7 +96,10 @@ mod tests {
         l.push_back(b"a", &limits);
         l.push_back(b"b", &limits);
         let expected: &[u8] = b"\x12\x01\x02\r\r\x00\x00\x00\x02\x00\x81a\x02\x81b\x02\xff\n\x00h\xeb\n\x89\x13A\xbb\xb1";
-        assert_eq!(dump(&ValueRef::of(&Value::List(Box::new(l))), true), expected);
+        assert_eq!(
+            dump(&ValueRef::of(&Value::List(Box::new(l))), true),
+            expected
+        );
     }
 
     fn round_trip(v: Value) -> Value {
@@ -115,7 +118,9 @@ mod tests {
             l.push_back(format!("element-{i}").as_bytes(), &limits);
         }
         let r = round_trip(Value::List(Box::new(l.clone())));
-        let Value::List(r) = r else { panic!("not a list") };
+        let Value::List(r) = r else {
+            panic!("not a list")
+        };
         let (mut a, mut b) = (Vec::new(), Vec::new());
         l.for_each(|v| a.push(v.to_vec()));
         r.for_each(|v| b.push(v.to_vec()));
@@ -123,20 +128,30 @@ mod tests {
 
         let mut h = Hash::new();
         for i in 0..600 {
-            h.set(format!("f{i}").as_bytes(), format!("{i}").as_bytes(), &limits);
+            h.set(
+                format!("f{i}").as_bytes(),
+                format!("{i}").as_bytes(),
+                &limits,
+            );
         }
-        let Value::Hash(rh) = round_trip(Value::Hash(h.clone())) else { panic!("not a hash") };
+        let Value::Hash(rh) = round_trip(Value::Hash(h.clone())) else {
+            panic!("not a hash")
+        };
         assert_eq!(rh.len(), 600);
         assert_eq!(rh.encoding_name(), "hashtable");
         assert_eq!(rh.get(b"f599").as_deref(), Some(&b"599"[..]));
 
         let set = Set::from_members([&b"1"[..], b"2", b"-3"], &limits);
-        let Value::Set(rs) = round_trip(Value::Set(set)) else { panic!("not a set") };
+        let Value::Set(rs) = round_trip(Value::Set(set)) else {
+            panic!("not a set")
+        };
         assert_eq!(rs.encoding_name(), "intset");
         assert!(rs.contains(b"-3"));
 
         let z = ZSet::from_entries(vec![(&b"a"[..], 1.5), (b"b", f64::INFINITY)], &limits);
-        let Value::ZSet(rz) = round_trip(Value::ZSet(z)) else { panic!("not a zset") };
+        let Value::ZSet(rz) = round_trip(Value::ZSet(z)) else {
+            panic!("not a zset")
+        };
         assert_eq!(rz.score(b"b"), Some(f64::INFINITY));
         assert_eq!(rz.encoding_name(), "listpack");
     }
@@ -148,10 +163,16 @@ mod tests {
         for i in 0..p.len() {
             let mut bad = p.clone();
             bad[i] ^= 0x20;
-            assert!(restore(&bad, EncodingLimits::default()).is_err(), "flip at {i}");
+            assert!(
+                restore(&bad, EncodingLimits::default()).is_err(),
+                "flip at {i}"
+            );
         }
         for n in 0..p.len() {
-            assert!(restore(&p[..n], EncodingLimits::default()).is_err(), "cut at {n}");
+            assert!(
+                restore(&p[..n], EncodingLimits::default()).is_err(),
+                "cut at {n}"
+            );
         }
     }
 }

@@ -26,7 +26,6 @@
 //!
 //! Elements of 1 GiB and more (Redis' "plain" nodes) are stored in ordinary one-element nodes.
 
-
 mod node;
 #[cfg(test)]
 mod tests;

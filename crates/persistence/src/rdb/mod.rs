@@ -35,9 +35,6 @@ pub mod write;
 pub use read::{load, Decoder, LoadSummary, LoadedKey, Loader, RdbError, RdbErrorKind};
 pub use write::{KeyMeta, RdbWriter, SaveOptions};
 
-
-
-
 /// The RDB version Ferrodis writes (Redis 7.0's `RDB_VERSION`).
 pub const RDB_VERSION: u16 = 10;
 /// The newest RDB version Ferrodis reads (Redis 7.4).

@@ -532,7 +532,10 @@ impl<R: Read> Decoder<R> {
         self.nonempty(Value::Hash(h))
     }
 
-    fn hash_from_pairs<'p>(&self, pairs: impl Iterator<Item = (&'p [u8], &'p [u8])>) -> Result<Value> {
+    fn hash_from_pairs<'p>(
+        &self,
+        pairs: impl Iterator<Item = (&'p [u8], &'p [u8])>,
+    ) -> Result<Value> {
         let mut h = Hash::new();
         for (f, v) in pairs {
             if !h.set(f, v, &self.limits) {
@@ -813,15 +816,24 @@ mod tests {
 
     #[test]
     fn lengths_and_strings_decode() {
-        let mut d = Decoder::new(&[0x3Fu8, 0x40, 0x40, 0x80, 0, 1, 0, 0][..], EncodingLimits::default());
+        let mut d = Decoder::new(
+            &[0x3Fu8, 0x40, 0x40, 0x80, 0, 1, 0, 0][..],
+            EncodingLimits::default(),
+        );
         assert_eq!(d.read_len().ok(), Some(63));
         assert_eq!(d.read_len().ok(), Some(64));
         assert_eq!(d.read_len().ok(), Some(65536));
-        let mut d = Decoder::new(&[0xC0u8, 0xFF, 0xC1, 0x2C, 0x01, 0x02, b'h', b'i'][..], EncodingLimits::default());
+        let mut d = Decoder::new(
+            &[0xC0u8, 0xFF, 0xC1, 0x2C, 0x01, 0x02, b'h', b'i'][..],
+            EncodingLimits::default(),
+        );
         assert_eq!(d.string().ok(), Some(b"-1".to_vec()));
         assert_eq!(d.string().ok(), Some(b"300".to_vec()));
         assert_eq!(d.string().ok(), Some(b"hi".to_vec()));
-        let e = d.string().err().map(|e| (e.offset, matches!(e.kind, RdbErrorKind::Truncated)));
+        let e = d
+            .string()
+            .err()
+            .map(|e| (e.offset, matches!(e.kind, RdbErrorKind::Truncated)));
         assert_eq!(e, Some((8, true)));
     }
 
@@ -829,7 +841,10 @@ mod tests {
     fn a_huge_length_is_truncation_not_an_allocation() {
         let bytes = [0x81u8, 0x7F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, b'x'];
         let mut d = Decoder::new(&bytes[..], EncodingLimits::default());
-        let e = d.string().err().map(|e| matches!(e.kind, RdbErrorKind::Truncated));
+        let e = d
+            .string()
+            .err()
+            .map(|e| matches!(e.kind, RdbErrorKind::Truncated));
         assert_eq!(e, Some(true));
     }
 }

@@ -237,6 +237,12 @@ pub fn put_key(out: &mut Vec<u8>, key: &[u8], v: &ValueRef<'_>, meta: KeyMeta, c
     put_value(out, v, compress);
 }
 
+/// Appends a SELECTDB opcode for `db`.
+pub fn put_select_db(out: &mut Vec<u8>, db: usize) {
+    out.push(opcode::SELECTDB);
+    put_len(out, db as u64);
+}
+
 /// Buffer size at which [`RdbWriter`] hands bytes to the underlying writer.
 const FLUSH_BYTES: usize = 64 * 1024;
 
@@ -277,11 +283,17 @@ impl<W: Write> RdbWriter<W> {
 
     /// Starts db `db` with its size hints (RESIZEDB: keys, keys with an expire).
     pub fn select_db(&mut self, db: usize, keys: usize, expires: usize) -> io::Result<()> {
-        self.buf.push(opcode::SELECTDB);
-        put_len(&mut self.buf, db as u64);
+        put_select_db(&mut self.buf, db);
         self.buf.push(opcode::RESIZEDB);
         put_len(&mut self.buf, keys as u64);
         put_len(&mut self.buf, expires as u64);
+        self.maybe_flush()
+    }
+
+    /// Switches to db `db` without size hints (a snapshot written shard by shard switches db
+    /// many times; RESIZEDB is only a hint).
+    pub fn select_db_only(&mut self, db: usize) -> io::Result<()> {
+        put_select_db(&mut self.buf, db);
         self.maybe_flush()
     }
 

@@ -56,7 +56,9 @@ impl RestoreArgs {
                 j += 1;
                 let v = parse_i64(&args[j])?;
                 if v < 0 {
-                    return Err(CommandError::msg("ERR Invalid IDLETIME value, must be >= 0"));
+                    return Err(CommandError::msg(
+                        "ERR Invalid IDLETIME value, must be >= 0",
+                    ));
                 }
                 a.idle_secs = Some(v as u64);
             } else if eq_ic(&args[j], "freq") && more && a.idle_secs.is_none() {
@@ -152,7 +154,12 @@ pub fn bgsave(ctx: &mut Ctx) -> Reply {
         }
         return Err(CommandError::msg("ERR Background save already in progress"));
     }
-    match server.bgsave() {
+    let guard = if ctx.ks.holds_all() {
+        Some(&mut *ctx.ks)
+    } else {
+        None
+    };
+    match server.bgsave(guard) {
         Ok(()) => Ok(Frame::Simple("Background saving started".into())),
         Err(e) => Err(CommandError::owned(e)),
     }

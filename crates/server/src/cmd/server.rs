@@ -303,7 +303,10 @@ fn persistence_section(server: &Server, dirty: Option<u64>, s: &mut Section) {
     };
     s.field("current_save_keys_processed", processed);
     s.field("current_save_keys_total", total);
-    s.field("rdb_changes_since_last_save", server.persist.changes_since_save(dirty));
+    s.field(
+        "rdb_changes_since_last_save",
+        server.persist.changes_since_save(dirty),
+    );
     s.field("rdb_bgsave_in_progress", i32::from(rdb.bgsave_in_progress));
     s.field(
         "rdb_last_save_time",
@@ -522,7 +525,9 @@ pub fn shutdown(ctx: &mut Ctx) -> Reply {
     }
     tracing::warn!("User requested shutdown...");
     if ctx.server.prepare_for_shutdown(save, nosave).is_err() && !force {
-        return Err(CommandError::msg("ERR Errors trying to SHUTDOWN. Check logs."));
+        return Err(CommandError::msg(
+            "ERR Errors trying to SHUTDOWN. Check logs.",
+        ));
     }
     ctx.server.request_shutdown();
     ctx.client.close_after_reply = true;

@@ -240,14 +240,48 @@ pub(crate) static SECTIONS: &[(&str, &[Entry])] = &[
             },
         ],
     ),
+    (
+        "Snapshotting",
+        &[
+            entry(
+                "save",
+                "3600 1 300 100 60 10000",
+                &[
+                    "Save the data set to dbfilename in dir in the background (BGSAVE) when",
+                    "at least <changes> writes happened in <seconds>: `save <seconds> <changes>`",
+                    "pairs; `save \"\"` turns snapshots off. SHUTDOWN and SIGTERM save too",
+                    "when rules exist. A snapshot is point-in-time without forking.",
+                ],
+            ),
+            entry(
+                "stop-writes-on-bgsave-error",
+                "yes",
+                &["Refuse writes (MISCONF) after a failed background save, until one succeeds."],
+            ),
+            entry(
+                "rdbcompression",
+                "yes",
+                &["LZF-compress strings longer than 20 bytes in RDB files and DUMP payloads."],
+            ),
+            entry(
+                "rdbchecksum",
+                "yes",
+                &["End RDB files with a CRC-64 (loading checks it unless it is 0)."],
+            ),
+            entry(
+                "dbfilename",
+                "dump.rdb",
+                &["The RDB file, in dir; loaded at start when it exists."],
+            ),
+        ],
+    ),
 ];
 
 /// Lines written after the sections: directives Ferrodis accepts but does not implement
 /// yet, set to what Ferrodis does today.
 const PERSISTENCE: &str = "\
-# Ferrodis does not write snapshots or an append only file yet. These lines keep
-# both off, so the configuration says what the server does.
-save \"\"
+# Ferrodis does not write an append only file yet. This line keeps it off, so
+# the configuration says what the server does.
 appendonly no
 ";
 
@@ -295,7 +329,7 @@ pub(crate) fn render() -> String {
         }
     }
     out.push('\n');
-    out.push_str(&section_rule("Persistence"));
+    out.push_str(&section_rule("Append only file"));
     out.push('\n');
     out.push_str(PERSISTENCE);
     out

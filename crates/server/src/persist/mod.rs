@@ -41,8 +41,6 @@ pub struct Persistence {
     /// Keys written by the running save and the total it will write (INFO
     /// `current_save_keys_processed`, `current_save_keys_total`).
     save_progress: [AtomicU64; 2],
-    /// One save at a time writes a file.
-    pub(crate) save_lock: Mutex<()>,
     /// The shutdown save ran (or was declined), so it runs once.
     pub(crate) shutdown_prepared: AtomicBool,
 }
@@ -64,7 +62,6 @@ impl Default for Persistence {
             rdb_saves: AtomicU64::new(0),
             last_load: [AtomicU64::new(0), AtomicU64::new(0)],
             save_progress: [AtomicU64::new(0), AtomicU64::new(0)],
-            save_lock: Mutex::new(()),
             shutdown_prepared: AtomicBool::new(false),
         }
     }

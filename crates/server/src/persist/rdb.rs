@@ -13,7 +13,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use ferrodis_keyspace::clock::unix_ms;
-use ferrodis_keyspace::{Guard, Now, SHARD_COUNT};
+use ferrodis_keyspace::{EntryRef, Guard, Now, SnapshotSink, SHARD_COUNT};
+use ferrodis_persistence::rdb::write::{put_key, put_select_db};
 use ferrodis_persistence::rdb::{self, KeyMeta, LoadedKey, Loader, RdbWriter, SaveOptions};
 
 use crate::cmd::connection::REDIS_COMPAT_VERSION;
@@ -46,7 +47,10 @@ impl Server {
     /// The RDB file's path: `dbfilename` in `dir` (the process' working directory, which
     /// `dir` sets).
     pub fn rdb_path(&self) -> PathBuf {
-        PathBuf::from(self.with_config(|c| c.get_str("dbfilename")).unwrap_or_default())
+        PathBuf::from(
+            self.with_config(|c| c.get_str("dbfilename"))
+                .unwrap_or_default(),
+        )
     }
 
     fn save_options(&self) -> SaveOptions {
@@ -76,20 +80,26 @@ impl Server {
         Ok(report)
     }
 
-    /// SAVE: a foreground save under `guard`, which holds every shard. Error: `ERR Background
-    /// save already in progress` while a BGSAVE runs (it needs the shard locks `guard` holds, so
-    /// waiting for it would deadlock); otherwise the save's own error text.
+    /// SAVE: a foreground save under `guard`, which holds every shard. Errors: `ERR Background
+    /// save already in progress` while a BGSAVE runs (as Redis refuses SAVE while its child
+    /// saves), otherwise the save's own error text.
     pub fn save_rdb(&self, guard: &mut Guard<'_>) -> Result<SaveReport, String> {
-        let Some(_one) = self.persist.save_lock.try_lock() else {
+        if self.persist.bgsave_in_progress() {
             return Err("ERR Background save already in progress".into());
-        };
+        }
         let dirty = guard.dirty().unwrap_or_else(|| self.keyspace.dirty());
         self.save_rdb_with(guard, dirty)
     }
 
-    /// The save at shutdown: waits for a running BGSAVE, then saves under every shard lock.
+    /// The save at shutdown: waits for a running BGSAVE to finish, then saves under every
+    /// shard lock.
     pub fn save_rdb_for_shutdown(&self) -> Result<SaveReport, String> {
-        let _one = self.persist.save_lock.lock();
+        if self.persist.bgsave_in_progress() {
+            tracing::info!("Waiting for the background save to finish before the final save");
+            while self.persist.bgsave_in_progress() {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+        }
         let mut guard = self.keyspace.lock_all(Now::system());
         let dirty = guard.dirty().unwrap_or(0);
         self.save_rdb_with(&mut guard, dirty)
@@ -112,32 +122,56 @@ impl Server {
             Err(e) => {
                 tracing::warn!("Error trying to save the DB, can't exit.");
                 // Let a retried SHUTDOWN (or a later signal) try again.
-                self.persist.shutdown_prepared.store(false, Ordering::Release);
+                self.persist
+                    .shutdown_prepared
+                    .store(false, Ordering::Release);
                 Err(e)
             }
         }
     }
 
-    /// Starts a BGSAVE on a background thread. Errors: `ERR Background save already in
-    /// progress` (the caller handles SCHEDULE), or a thread that cannot start.
-    pub fn bgsave(self: &Arc<Server>) -> Result<(), String> {
+    /// BGSAVE: takes a point-in-time snapshot now (the moment Redis forks), then writes it on
+    /// a background thread while clients keep running; see
+    /// [`Keyspace::begin_snapshot`](ferrodis_keyspace::Keyspace::begin_snapshot). `guard` is
+    /// the caller's when it holds every shard (BGSAVE inside EXEC); otherwise the caller must
+    /// hold no shard. Errors: `ERR Background save already in progress` (the caller handles
+    /// SCHEDULE), or a thread that cannot start.
+    pub fn bgsave(self: &Arc<Server>, guard: Option<&mut Guard<'_>>) -> Result<(), String> {
         if self.persist.begin_bgsave().is_err() {
             return Err("ERR Background save already in progress".into());
         }
+        let now = Now::system();
+        let rule = MetaRule::of(self, now);
+        let sink = Arc::new(PendingSink {
+            pending: parking_lot::Mutex::new(Vec::new()),
+            keys: AtomicU64::new(0),
+            compress: self.save_options().compression,
+            rule,
+        });
+        let total = match guard.as_deref().and_then(|g| g.db_info_at(now.ms)) {
+            Some(info) => info,
+            None => self.keyspace.db_info_at(now.ms),
+        };
+        let total: usize = total.iter().map(|d| d.keys).sum();
+        self.persist.save_progress[1].store(total as u64, Ordering::Relaxed);
+        let begun = guard.and_then(|g| g.begin_snapshot(sink.clone()));
+        let (epoch, dirty) = begun.unwrap_or_else(|| self.keyspace.begin_snapshot(sink.clone()));
+        let snap = Snapshot {
+            sink,
+            epoch,
+            dirty,
+            now,
+        };
         let server = self.clone();
         let spawned = std::thread::Builder::new()
             .name("ferrodis-bgsave".into())
             .spawn(move || {
                 let start = Instant::now();
-                let one = server.persist.save_lock.lock();
-                let dirty = server.keyspace.dirty();
-                let mut guard = server.keyspace.lock_lazily(Now::system());
-                let result = server.save_rdb_with(&mut guard, dirty);
-                drop(guard);
-                drop(one);
+                let result = server.save_snapshot(&snap);
                 if result.is_ok() {
                     tracing::info!("Background saving terminated with success");
                 } else {
+                    server.keyspace.end_snapshot();
                     tracing::warn!("Background saving error");
                 }
                 server.persist.end_bgsave(result.is_ok(), start.elapsed());
@@ -148,10 +182,37 @@ impl Server {
                 Ok(())
             }
             Err(e) => {
+                self.keyspace.end_snapshot();
                 self.persist.end_bgsave(false, std::time::Duration::ZERO);
                 Err(format!("ERR Can't start the background save: {e}"))
             }
         }
+    }
+
+    /// Writes a begun snapshot to the RDB file (the BGSAVE thread).
+    fn save_snapshot(&self, snap: &Snapshot) -> Result<SaveReport, String> {
+        let path = self.rdb_path();
+        let report = write_file_atomically(&path, |tmp| {
+            let file = File::create(tmp)?;
+            let mut w =
+                RdbWriter::new(BufWriter::with_capacity(1 << 20, file), self.save_options());
+            write_aux(self, &mut w, snap.now)?;
+            let keys = walk_snapshot(self, &mut w, snap)?;
+            let bytes = w.len() + 8;
+            let out = w.finish()?;
+            let file = out.into_inner().map_err(|e| e.into_error())?;
+            file.sync_all()?;
+            Ok(SaveReport { keys, bytes })
+        })
+        .map_err(|e| {
+            tracing::warn!("Failed saving the DB: {e}");
+            e.to_string()
+        })?;
+        self.persist.saved(snap.dirty);
+        self.lastsave_unix_secs
+            .store(unix_ms() / 1000, Ordering::Relaxed);
+        tracing::info!("DB saved on disk");
+        Ok(report)
     }
 
     /// The save rules' part of the cron: starts a BGSAVE when a `save <seconds> <changes>`
@@ -163,8 +224,10 @@ impl Server {
             return;
         }
         if info.bgsave_scheduled {
-            self.persist.bgsave_scheduled.store(false, Ordering::Relaxed);
-            let _ = self.bgsave();
+            self.persist
+                .bgsave_scheduled
+                .store(false, Ordering::Relaxed);
+            let _ = self.bgsave(None);
             return;
         }
         let rules = self.with_config(|c| c.save_params());
@@ -176,14 +239,15 @@ impl Server {
         let since_save = now_secs.saturating_sub(self.lastsave_unix_secs.load(Ordering::Relaxed));
         let since_try =
             now_secs.saturating_sub(self.persist.last_bgsave_try_secs.load(Ordering::Relaxed));
-        let retry_ok = !self.persist.last_bgsave_failed() || since_try > super::BGSAVE_RETRY_DELAY_SECS;
+        let retry_ok =
+            !self.persist.last_bgsave_failed() || since_try > super::BGSAVE_RETRY_DELAY_SECS;
         if let Some((secs, min_changes)) = rules
             .iter()
             .find(|(secs, min)| changes >= *min && since_save >= *secs)
         {
             if retry_ok {
                 tracing::info!("{min_changes} changes in {secs} seconds. Saving...");
-                let _ = self.bgsave();
+                let _ = self.bgsave(None);
             }
         }
     }
@@ -287,6 +351,16 @@ impl Loader for KeyspaceLoader<'_> {
 
 /// Writes the whole keyspace to `path` through a temporary file (see the module docs).
 fn write_rdb_file(server: &Server, guard: &mut Guard<'_>, path: &Path) -> io::Result<SaveReport> {
+    write_file_atomically(path, |tmp| write_rdb_to(server, guard, tmp))
+}
+
+/// Runs `write` on a fresh temporary file next to `path` (which `write` must fsync), then
+/// renames it over `path` and fsyncs the directory; on error the temporary file is removed and
+/// `path` is untouched.
+pub(crate) fn write_file_atomically<T>(
+    path: &Path,
+    write: impl FnOnce(&Path) -> io::Result<T>,
+) -> io::Result<T> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -296,12 +370,12 @@ fn write_rdb_file(server: &Server, guard: &mut Guard<'_>, path: &Path) -> io::Re
         std::process::id(),
         TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
     ));
-    let result = write_rdb_to(server, guard, &tmp).and_then(|report| {
+    let result = write(&tmp).and_then(|out| {
         fs::rename(&tmp, path)?;
         if let Ok(d) = File::open(&dir) {
             let _ = d.sync_all();
         }
-        Ok(report)
+        Ok(out)
     });
     if result.is_err() {
         let _ = fs::remove_file(&tmp);
@@ -311,7 +385,10 @@ fn write_rdb_file(server: &Server, guard: &mut Guard<'_>, path: &Path) -> io::Re
 
 fn write_rdb_to(server: &Server, guard: &mut Guard<'_>, tmp: &Path) -> io::Result<SaveReport> {
     let file = File::create(tmp)?;
-    let mut w = RdbWriter::new(BufWriter::with_capacity(1 << 20, file), server.save_options());
+    let mut w = RdbWriter::new(
+        BufWriter::with_capacity(1 << 20, file),
+        server.save_options(),
+    );
     write_rdb_body(server, guard, &mut w)?;
     let bytes = w.len() + 8;
     let keys = server.persist.save_progress[0].load(Ordering::Relaxed);
@@ -321,6 +398,137 @@ fn write_rdb_to(server: &Server, guard: &mut Guard<'_>, tmp: &Path) -> io::Resul
     Ok(SaveReport { keys, bytes })
 }
 
+/// What the RDB records besides a key's value, under the current `maxmemory-policy`: its
+/// expire, and its idle time (LRU policies) or LFU counter (LFU policies), as Redis'
+/// `rdbSaveKeyValuePair` does.
+#[derive(Clone, Copy)]
+struct MetaRule {
+    save_lru: bool,
+    save_lfu: bool,
+    access: ferrodis_keyspace::evict::AccessPolicy,
+    now: Now,
+}
+
+impl MetaRule {
+    fn of(server: &Server, now: Now) -> MetaRule {
+        let policy = Policy::from_u8(server.hot.maxmemory_policy.load(Ordering::Relaxed));
+        MetaRule {
+            save_lru: policy.is_lru(),
+            save_lfu: policy.is_lfu(),
+            access: server.access_policy(),
+            now,
+        }
+    }
+
+    fn meta(&self, e: &EntryRef<'_>) -> KeyMeta {
+        let (idle_secs, freq) = if self.save_lru || self.save_lfu {
+            self.access.saved(e.lru(), self.now)
+        } else {
+            (None, None)
+        };
+        KeyMeta {
+            expire_ms: e.expire_ms(),
+            idle_secs: idle_secs.filter(|_| self.save_lru),
+            freq: freq.filter(|_| self.save_lfu),
+        }
+    }
+}
+
+/// The copy-on-write side of a snapshot: buckets written while the snapshot runs are encoded
+/// here (under their shard lock) and appended to the file by the snapshot thread.
+struct PendingSink {
+    pending: parking_lot::Mutex<Vec<u8>>,
+    keys: AtomicU64,
+    compress: bool,
+    rule: MetaRule,
+}
+
+impl SnapshotSink for PendingSink {
+    fn save_entries(&self, db: usize, entries: &mut dyn Iterator<Item = (&[u8], EntryRef<'_>)>) {
+        let mut out = self.pending.lock();
+        let before = out.len();
+        put_select_db(&mut out, db);
+        let mut n = 0;
+        for (k, e) in entries {
+            put_key(&mut out, k, &e.value(), self.rule.meta(&e), self.compress);
+            n += 1;
+        }
+        if n == 0 {
+            out.truncate(before);
+        }
+        self.keys.fetch_add(n, Ordering::Relaxed);
+    }
+}
+
+/// Keys the snapshot walker encodes per shard lock hold.
+const SNAPSHOT_STEP_KEYS: usize = 256;
+
+/// A snapshot begun by BGSAVE, handed to the thread that writes it.
+struct Snapshot {
+    sink: Arc<PendingSink>,
+    epoch: u64,
+    /// The change count it covers.
+    dirty: u64,
+    now: Now,
+}
+
+/// Writes a begun snapshot's keys, shard by shard, holding one shard lock at a time and only
+/// while encoding a few hundred keys; the buckets writers recorded meanwhile are appended
+/// between steps. Returns the keys written.
+fn walk_snapshot<W: io::Write>(
+    server: &Server,
+    w: &mut RdbWriter<W>,
+    snap: &Snapshot,
+) -> io::Result<u64> {
+    let sink = &snap.sink;
+    let (compress, rule) = (sink.compress, sink.rule);
+    let mut chunk = Vec::with_capacity(64 * 1024);
+    let mut walked = 0u64;
+    for shard in 0..SHARD_COUNT {
+        loop {
+            let mut cur_db = None;
+            let more = server.keyspace.snapshot_step(
+                shard,
+                snap.epoch,
+                SNAPSHOT_STEP_KEYS,
+                &mut |db, k, e| {
+                    if cur_db != Some(db) {
+                        put_select_db(&mut chunk, db);
+                        cur_db = Some(db);
+                    }
+                    put_key(&mut chunk, k, &e.value(), rule.meta(&e), compress);
+                    walked += 1;
+                },
+            );
+            w.raw(&chunk)?;
+            chunk.clear();
+            let pending = std::mem::take(&mut *sink.pending.lock());
+            w.raw(&pending)?;
+            server.persist.save_progress[0].store(
+                walked + sink.keys.load(Ordering::Relaxed),
+                Ordering::Relaxed,
+            );
+            if !more {
+                break;
+            }
+        }
+    }
+    // Every table's snapshot state has ended (the walker passed each one's last bucket); what
+    // writers recorded since the last drain is still pending.
+    let pending = std::mem::take(&mut *sink.pending.lock());
+    w.raw(&pending)?;
+    Ok(walked + sink.keys.load(Ordering::Relaxed))
+}
+
+/// The aux fields Redis 7.0 writes first.
+fn write_aux<W: io::Write>(server: &Server, w: &mut RdbWriter<W>, now: Now) -> io::Result<()> {
+    w.aux("redis-ver", REDIS_COMPAT_VERSION.as_bytes())?;
+    w.aux("redis-bits", b"64")?;
+    w.aux("ctime", (now.ms / 1000).to_string().as_bytes())?;
+    w.aux("used-mem", server.used_memory().to_string().as_bytes())?;
+    w.aux("aof-base", b"0")
+}
+
 /// Writes aux fields and every db (Redis `rdbSaveRio` without the header and the footer).
 pub(crate) fn write_rdb_body<W: io::Write>(
     server: &Server,
@@ -328,14 +536,8 @@ pub(crate) fn write_rdb_body<W: io::Write>(
     w: &mut RdbWriter<W>,
 ) -> io::Result<()> {
     let now = guard.now();
-    w.aux("redis-ver", REDIS_COMPAT_VERSION.as_bytes())?;
-    w.aux("redis-bits", b"64")?;
-    w.aux("ctime", (now.ms / 1000).to_string().as_bytes())?;
-    w.aux("used-mem", server.used_memory().to_string().as_bytes())?;
-    w.aux("aof-base", b"0")?;
-    let policy = Policy::from_u8(server.hot.maxmemory_policy.load(Ordering::Relaxed));
-    let access = server.access_policy();
-    let (save_lru, save_lfu) = (policy.is_lru(), policy.is_lfu());
+    write_aux(server, w, now)?;
+    let rule = MetaRule::of(server, now);
     let info = match guard.db_info_at(now.ms) {
         Some(i) => i,
         None => server.keyspace.db_info_at(now.ms),
@@ -356,17 +558,7 @@ pub(crate) fn write_rdb_body<W: io::Write>(
                     if err.is_some() {
                         return;
                     }
-                    let (idle_secs, freq) = if save_lru || save_lfu {
-                        access.saved(e.lru(), now)
-                    } else {
-                        (None, None)
-                    };
-                    let meta = KeyMeta {
-                        expire_ms: e.expire_ms(),
-                        idle_secs: idle_secs.filter(|_| save_lru),
-                        freq: freq.filter(|_| save_lfu),
-                    };
-                    if let Err(x) = w.key(key, &e.value(), meta) {
+                    if let Err(x) = w.key(key, &e.value(), rule.meta(&e)) {
                         err = Some(x);
                     }
                     written += 1;
