@@ -34,6 +34,7 @@ bench-compare: release
 	$(CARGO) run --release -p ferrodis-benches --bin bench-compare -- --write BENCHMARKS.md
 	$(CARGO) run --release -p ferrodis-benches --bin bench-memory -- --write BENCHMARKS.md
 	$(CARGO) run --release -p ferrodis-benches --bin bench-broker -- --write BENCHMARKS.md
+	$(CARGO) run --release -p ferrodis-benches --bin bench-persistence -- --write BENCHMARKS.md
 
 ## Cache hit ratio of allkeys-lru/allkeys-lfu eviction, Ferrodis vs redis-server (not in `test`).
 ## Smaller run: make hit-ratio HIT_RATIO_ARGS="--keys 20000 --ops 200000 --cache-mb 2"

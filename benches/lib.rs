@@ -1,6 +1,6 @@
-//! Support shared by the comparison tools (`bench-compare`, `bench-memory`): starting a server
-//! binary on an ephemeral port, a minimal RESP client for loading data and reading INFO, and
-//! rewriting a marked section of BENCHMARKS.md.
+//! Support shared by the comparison tools (`bench-compare`, `bench-memory`, `bench-persistence`,
+//! …): starting a server binary on an ephemeral port, a minimal RESP client for loading data and
+//! reading INFO, and rewriting a marked section of BENCHMARKS.md.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -10,6 +10,13 @@ use std::time::{Duration, Instant};
 
 /// A server process, killed on drop.
 pub struct Proc(Child);
+
+impl Proc {
+    /// The process id.
+    pub fn id(&self) -> u32 {
+        self.0.id()
+    }
+}
 
 impl Drop for Proc {
     fn drop(&mut self) {
@@ -44,6 +51,14 @@ pub fn wait_ready(port: u16) -> Result<(), String> {
 /// Starts `bin` (ferrodis-server or redis-server) on `port` without persistence, logging into
 /// `dir`, and waits until it answers.
 pub fn start(bin: &str, port: u16, dir: &Path) -> Result<Proc, String> {
+    let p = spawn(bin, port, dir, &[])?;
+    wait_ready(port)?;
+    Ok(p)
+}
+
+/// Spawns `bin` with the settings of [`start`] followed by `extra` command-line settings (a later
+/// setting wins, e.g. `["--appendonly", "yes"]`), without waiting until it answers.
+pub fn spawn(bin: &str, port: u16, dir: &Path, extra: &[&str]) -> Result<Proc, String> {
     let child = Command::new(bin)
         .args(["--port", &port.to_string()])
         .args(["--bind", "127.0.0.1"])
@@ -55,13 +70,12 @@ pub fn start(bin: &str, port: u16, dir: &Path) -> Result<Proc, String> {
             "--logfile",
             &dir.join(format!("{port}.log")).display().to_string(),
         ])
+        .args(extra)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .map_err(|e| format!("starting {bin}: {e}"))?;
-    let p = Proc(child);
-    wait_ready(port)?;
-    Ok(p)
+    Ok(Proc(child))
 }
 
 /// The CPU model from /proc/cpuinfo.
@@ -188,12 +202,34 @@ impl Conn {
         Ok(String::from_utf8_lossy(&body).into_owned())
     }
 
+    /// Runs one command whose reply is a single line (status or integer) and returns the line
+    /// without its type byte; an error reply fails.
+    pub fn line(&mut self, args: &[&[u8]]) -> Result<String, String> {
+        let mut req = Vec::new();
+        encode_command(&mut req, args);
+        self.writer.write_all(&req).map_err(|e| e.to_string())?;
+        let mut line = String::new();
+        self.reader
+            .read_line(&mut line)
+            .map_err(|e| e.to_string())?;
+        line.strip_prefix(['+', ':'])
+            .map(|rest| rest.trim_end().to_string())
+            .ok_or_else(|| format!("unexpected reply: {}", line.trim_end()))
+    }
+
+    /// Field `name` of `INFO section` as text.
+    pub fn info(&mut self, section: &str, name: &str) -> Result<String, String> {
+        let text = self.bulk_text(&[b"INFO", section.as_bytes()])?;
+        text.lines()
+            .find_map(|l| Some(l.strip_prefix(name)?.strip_prefix(':')?.trim().to_string()))
+            .ok_or_else(|| format!("INFO {section} has no {name}"))
+    }
+
     /// `INFO memory` field `name` as a number of bytes.
     pub fn info_memory(&mut self, name: &str) -> Result<u64, String> {
-        let text = self.bulk_text(&[b"INFO", b"memory"])?;
-        text.lines()
-            .find_map(|l| l.strip_prefix(name)?.strip_prefix(':')?.trim().parse().ok())
-            .ok_or_else(|| format!("INFO memory has no {name}"))
+        self.info("memory", name)?
+            .parse()
+            .map_err(|_| format!("INFO memory {name} is not a number"))
     }
 }
 

@@ -20,6 +20,8 @@
 // Each test binary uses a different subset of these helpers.
 #![allow(dead_code)]
 
+pub mod dataset;
+
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::unix::net::UnixStream;
@@ -648,6 +650,23 @@ impl RawConn {
                 "the server closed the connection instead of replying"
             );
             self.buf.extend_from_slice(&chunk[..n]);
+        }
+    }
+
+    /// Reads one reply; `None` when the connection ends or errors first (a server killed
+    /// under load).
+    pub fn try_read_frame(&mut self) -> Option<Frame> {
+        loop {
+            match decode_frame(&mut self.buf) {
+                Ok(Some(frame)) => return Some(frame),
+                Ok(None) => {}
+                Err(_) => return None,
+            }
+            let mut chunk = [0u8; 16 * 1024];
+            match self.stream.read(&mut chunk) {
+                Ok(0) | Err(_) => return None,
+                Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
+            }
         }
     }
 

@@ -458,12 +458,23 @@ impl Keyspace {
     /// Deletes `key` from `db` for eviction if it still exists; returns an estimate of the bytes
     /// freed (key, value and per-key overhead), `None` when it was gone. The value is freed on
     /// the background thread when `lazy` (`lazyfree-lazy-eviction yes`) and it is large, else
-    /// here after the shard lock is released. Locks only the key's shard.
-    pub fn evict(&self, db: usize, key: &[u8], lazy: bool) -> Option<usize> {
+    /// here after the shard lock is released. Locks only the key's shard; `on_deleted` runs
+    /// under it right after the deletion (propagating the DEL).
+    pub fn evict(
+        &self,
+        db: usize,
+        key: &[u8],
+        lazy: bool,
+        on_deleted: impl FnOnce(),
+    ) -> Option<usize> {
         let hash = self.hash(key);
         let entry = {
             let mut s = self.shards[shard_of_hash(hash)].lock();
-            s.dbs.get_mut(db)?.remove(&self.hasher, hash, key)?
+            let entry = s.dbs.get_mut(db)?.remove(&self.hasher, hash, key)?;
+            // Under the shard lock, so a DEL propagated here is ordered with other writes of
+            // the key.
+            on_deleted();
+            entry
         };
         let size = key.len() + entry.value.mem_bytes() + KEY_OVERHEAD_BYTES;
         if lazy {
@@ -595,6 +606,8 @@ pub struct Guard<'a> {
     no_touch: bool,
     access: AccessPolicy,
     expired: Vec<(usize, Bytes)>,
+    /// The same keys, kept for propagation (DEL in the AOF) until the command ends.
+    expired_log: Vec<(usize, Bytes)>,
     hashes: HashCache,
     /// Tables emptied by a synchronous FLUSHDB/FLUSHALL, freed when the guard drops, after its
     /// locks are released: the flushing client waits for the free, other clients do not.
@@ -618,6 +631,7 @@ impl<'a> Guard<'a> {
             no_touch: false,
             access: ks.access.load(),
             expired: Vec::new(),
+            expired_log: Vec::new(),
             hashes: HashCache::new(),
             garbage: Vec::new(),
         }
@@ -685,6 +699,19 @@ impl<'a> Guard<'a> {
         Some(ks.begin_snapshot_locked(self.held.iter_mut().map(|(_, g)| &mut **g), sink))
     }
 
+    /// [`Keyspace::end_snapshot`] through a guard that holds every shard (a snapshot begun
+    /// under it that cannot go on); does nothing otherwise.
+    pub fn end_snapshot(&mut self) {
+        if !self.holds_all() {
+            return;
+        }
+        for (_, g) in self.held.iter_mut() {
+            for t in g.dbs.iter_mut() {
+                t.end_snapshot();
+            }
+        }
+    }
+
     /// Counts `n` changes to the data (Redis `server.dirty += n`), against a shard this guard
     /// holds, so no shared counter is written.
     pub fn add_dirty(&mut self, n: u64) {
@@ -709,9 +736,17 @@ impl<'a> Guard<'a> {
         self.no_touch = no_touch;
     }
 
-    /// Keys deleted by lazy expiry during this guard's life, as (db, key), drained.
+    /// Keys deleted by lazy expiry during this guard's life, as (db, key), drained (for
+    /// notifications and WATCH; propagation has its own copy, [`Guard::take_expired_log`]).
     pub fn take_expired(&mut self) -> Vec<(usize, Bytes)> {
         std::mem::take(&mut self.expired)
+    }
+
+    /// Keys deleted by lazy expiry since the last call, as (db, key), drained: each is
+    /// propagated as a DEL before the command that found it expired (Redis
+    /// `deleteExpiredKeyAndPropagate`).
+    pub fn take_expired_log(&mut self) -> Vec<(usize, Bytes)> {
+        std::mem::take(&mut self.expired_log)
     }
 
     fn check_db(&self, db: usize) -> Result<(), KeyspaceError> {
@@ -757,7 +792,9 @@ impl<'a> Guard<'a> {
             if let Some(entry) = table.remove(&ks.hasher, hash, key) {
                 shard.stats.expired_keys += 1;
                 ks.lazyfree.free_value(entry.value);
-                self.expired.push((db, Bytes::copy_from_slice(key)));
+                let k = Bytes::copy_from_slice(key);
+                self.expired_log.push((db, k.clone()));
+                self.expired.push((db, k));
             }
         }
         Ok((self.shard_mut(idx)?, hash))
@@ -1512,8 +1549,8 @@ mod tests {
             Some(Bytes::from_static(b"v"))
         );
         assert_eq!(ks.random_for_eviction(shard, 0, true), None);
-        assert!(ks.evict(1, b"v", false).is_some());
-        assert_eq!(ks.evict(1, b"v", true), None, "already gone");
+        assert!(ks.evict(1, b"v", false, || {}).is_some());
+        assert_eq!(ks.evict(1, b"v", true, || {}), None, "already gone");
         assert_eq!(ks.db_info()[1].keys, 0);
         assert_eq!(ks.db_info()[0].keys, 1);
     }

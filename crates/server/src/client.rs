@@ -137,6 +137,13 @@ pub struct Client {
     /// from it rather than from the first non-empty of their keys, as Redis serves the key
     /// that became ready.
     pub serving: Option<Bytes>,
+    /// The AOF offset this client's last write reaches: its reply waits until the AOF is
+    /// written (and, with `appendfsync always`, synced) that far. 0 = nothing pending.
+    pub aof_seq: u64,
+    /// While EXEC runs: the commands its queued commands propagate, logged together.
+    pub propagation: Option<Vec<(usize, Vec<Bytes>)>>,
+    /// Replays the AOF at start: exempt from `maxmemory` and MISCONF refusals.
+    pub replaying: bool,
 }
 
 /// A one-entry cache of the last top-level command name a client sent.
@@ -206,6 +213,9 @@ impl Client {
             block: None,
             parked: None,
             serving: None,
+            aof_seq: 0,
+            propagation: None,
+            replaying: false,
         }
     }
 

@@ -330,7 +330,10 @@ impl Server {
                 result = EvictResult::Fail;
                 break;
             };
-            let Some(bytes) = self.keyspace.evict(db, &key, lazy) else {
+            let Some(bytes) = self
+                .keyspace
+                .evict(db, &key, lazy, || self.propagate_deletion(db, &key))
+            else {
                 // Deleted or evicted since it was sampled.
                 misses += 1;
                 if misses > 10_000 {

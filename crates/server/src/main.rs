@@ -102,13 +102,10 @@ fn main() -> ExitCode {
         };
         let server = Server::new(config);
         server.set_log_level_hook(hook);
-        match server.load_rdb_at_start() {
-            Ok(_) => {}
-            Err(e) => {
-                tracing::error!("{e}");
-                tracing::error!("Fatal error loading the DB, check server logs. Exiting.");
-                return ExitCode::from(1);
-            }
+        if let Err(e) = load_data(&server) {
+            tracing::error!("{e}");
+            tracing::error!("Fatal error loading the DB, check server logs. Exiting.");
+            return ExitCode::from(1);
         }
         tokio::spawn(signals(server.clone()));
         tracing::info!(
@@ -124,6 +121,7 @@ fn main() -> ExitCode {
         if server.prepare_for_shutdown(false, false).is_err() {
             tracing::warn!("Exiting without the final save: it failed (see above)");
         }
+        server.flush_aof();
         tracing::warn!("Ferrodis is now ready to exit, bye bye...");
         ExitCode::SUCCESS
     });
@@ -135,6 +133,20 @@ fn main() -> ExitCode {
         w.stop();
     }
     code
+}
+
+/// Loads the data at start as Redis' `loadDataFromDisk` does: with `appendonly yes` the AOF
+/// (and not the RDB file, even when there is no AOF yet), else `dbfilename`; then opens the AOF
+/// for writing when it is on.
+fn load_data(server: &Arc<Server>) -> Result<(), String> {
+    let aof = server.with_config(|c| c.appendonly());
+    if aof {
+        server.load_aof_at_start()?;
+        server.start_aof()?;
+    } else {
+        server.load_rdb_at_start()?;
+    }
+    Ok(())
 }
 
 async fn signals(server: Arc<Server>) {

@@ -624,7 +624,12 @@ async fn run_connection<S: ClientSocket>(
                         match wait_parked(server, client, &stream, &mut rbuf, &w, &mut shutdown)
                             .await?
                         {
-                            Some(f) => frame = f,
+                            Some(f) => {
+                                frame = f;
+                                // Served by another connection's write: its propagation is
+                                // somewhere in the log fed so far.
+                                client.aof_seq = server.aof.fed();
+                            }
                             None => return Ok(()),
                         }
                         now = Now::system();
@@ -780,6 +785,9 @@ async fn flush<S: AsyncWrite + Unpin>(
     if wbuf.is_empty() {
         return Ok(());
     }
+    // Replies go out only once the writes they acknowledge are in the AOF as `appendfsync`
+    // promises (Redis writes the AOF buffer before replies in beforeSleep).
+    server.aof.ensure_durable(client.aof_seq);
     client.shared.obuf.store(wbuf.len(), Ordering::Relaxed);
     // Output being written does not count against maxmemory (released on every exit path).
     let _hold = crate::mailbox::OutputHold::new(wbuf.len());
@@ -818,5 +826,7 @@ pub fn execute_local(server: &Server, client: &mut Client, args: &[bytes::Bytes]
     let frame = server.execute(client, args);
     // Only the last reply reaches an in-process caller (SUBSCRIBE a b answers once per channel).
     client.pending_frames.clear();
+    // The reply acknowledges the write: durable as `appendfsync` promises first.
+    server.aof.ensure_durable(client.aof_seq);
     frame
 }

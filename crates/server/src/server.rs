@@ -56,6 +56,8 @@ pub struct HotConfig {
     pub lfu_decay_time: AtomicU32,
     /// `lazyfree-lazy-eviction`.
     pub lazyfree_lazy_eviction: AtomicBool,
+    /// `aof-timestamp-enabled`.
+    pub aof_timestamps: AtomicBool,
 }
 
 impl HotConfig {
@@ -84,6 +86,9 @@ impl HotConfig {
             lfu_log_factor: AtomicU32::new(10),
             lfu_decay_time: AtomicU32::new(1),
             lazyfree_lazy_eviction: AtomicBool::new(false),
+            aof_timestamps: AtomicBool::new(
+                c.get_str("aof-timestamp-enabled").as_deref() == Some("yes"),
+            ),
         }
         .with_eviction(c)
     }
@@ -148,6 +153,10 @@ impl HotConfig {
             slot.store(v, Ordering::Relaxed);
         }
         self.refresh_eviction(c);
+        self.aof_timestamps.store(
+            c.get_str("aof-timestamp-enabled").as_deref() == Some("yes"),
+            Ordering::Relaxed,
+        );
     }
 }
 
@@ -245,6 +254,8 @@ pub struct Server {
     pub stats: Stats,
     /// RDB snapshot state (SAVE, BGSAVE, save rules, INFO persistence).
     pub persist: crate::persist::Persistence,
+    /// The append-only file.
+    pub aof: crate::persist::aof::Aof,
     /// Random 40-hex-digit id of this run (INFO `run_id`).
     pub run_id: String,
     /// Start instant (uptime).
@@ -327,6 +338,7 @@ impl Server {
             rebind_tx: parking_lot::Mutex::new(None),
             me: me.clone(),
             persist: crate::persist::Persistence::default(),
+            aof: crate::persist::aof::Aof::default(),
         });
         server
             .keyspace
@@ -372,6 +384,29 @@ impl Server {
         if changed.contains(&"loglevel") {
             if let Some(hook) = self.log_level_hook.read().as_ref() {
                 hook(cfg.loglevel());
+            }
+        }
+        let appendonly = cfg.appendonly();
+        let fsync = cfg.get_str("appendfsync").unwrap_or_default();
+        drop(cfg);
+        self.aof
+            .set_fsync(crate::persist::aof::FsyncPolicy::parse(&fsync));
+        if changed.contains(&"appendonly") && appendonly != self.aof.is_on() {
+            if appendonly {
+                // Redis `startAppendOnly`: a rewrite creates the files from a snapshot.
+                let started = self.arc().map(|me| me.enable_aof_at_runtime());
+                if let Some(Err(e)) = started {
+                    tracing::warn!("Can't turn on the AOF: {e}");
+                    let mut cfg = self.config.write();
+                    let _ = cfg.set(&[(b"appendonly", b"no")]);
+                    return Err(
+                        "ERR CONFIG SET failed (possibly related to argument 'appendonly') - \
+                         Unable to turn on AOF. Check server logs."
+                            .into(),
+                    );
+                }
+            } else {
+                self.stop_aof();
             }
         }
         Ok(())
@@ -521,6 +556,8 @@ impl Server {
         let stats = self
             .keyspace
             .active_expire_cycle(unix_ms(), budget, |db, key| {
+                // Under the key's shard lock: the DEL is ordered with other writes of it.
+                self.propagate_deletion(db, key);
                 self.watches.touch(db, key);
                 self.notify_keyspace_event(crate::notify::class::EXPIRED, "expired", key, db);
             });
@@ -535,6 +572,7 @@ impl Server {
         self.eviction_cron();
         if let Some(me) = self.arc() {
             me.save_cron();
+            me.aof_cron();
         }
     }
 }

@@ -24,6 +24,7 @@
 //! Source: Redis 7.0 `aof.c`; <https://redis.io/docs/management/persistence/>.
 
 pub mod manifest;
+pub mod rewrite;
 pub mod stream;
 
 pub use manifest::{AofFileType, AofInfo, Manifest, ManifestError};

@@ -251,7 +251,15 @@ pub fn hincrbyfloat(ctx: &mut Ctx) -> Reply {
     sum.format_human(&mut text);
     hash.set(&args[2], &text, &limits);
     ctx.notify(class::HASH, "hincrbyfloat", &args[1]);
-    Ok(Frame::Bulk(Bytes::from(text)))
+    // Logged as the value it produced, as Redis' `HSET key field value`.
+    let text = Bytes::from(text);
+    ctx.propagate_as(vec![
+        Bytes::from_static(b"HSET"),
+        args[1].clone(),
+        args[2].clone(),
+        text.clone(),
+    ]);
+    Ok(Frame::Bulk(text))
 }
 
 /// `HRANDFIELD key [count [WITHVALUES]]`: without a count one random field (null for a missing

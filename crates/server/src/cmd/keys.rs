@@ -370,9 +370,16 @@ fn expire_generic(ctx: &mut Ctx, when_kind: When, cmd: &str) -> Reply {
     }
     if when <= now_ms {
         ctx.delete_key(&key)?;
+        ctx.propagate_as(vec![Bytes::from_static(b"DEL"), key]);
     } else {
         ctx.ks.set_expire(db, &key, Some(when as u64))?;
         ctx.notify(class::GENERIC, "expire", &key);
+        // Logged as an absolute expire (Redis propagates every form as PEXPIREAT).
+        ctx.propagate_as(vec![
+            Bytes::from_static(b"PEXPIREAT"),
+            key,
+            Bytes::from(when.to_string()),
+        ]);
     }
     Ok(Frame::Integer(1))
 }

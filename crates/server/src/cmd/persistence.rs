@@ -1,15 +1,17 @@
-//! Persistence commands: DUMP RESTORE SAVE BGSAVE.
+//! Persistence commands: DUMP RESTORE SAVE BGSAVE BGREWRITEAOF.
 //!
 //! ```text
 //! DUMP key
 //! RESTORE key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ frequency]
 //! SAVE
 //! BGSAVE [SCHEDULE]
+//! BGREWRITEAOF
 //! ```
 //!
 //! DUMP payloads are Redis 7.0's, byte for byte for the same encodings (see
 //! `ferrodis_persistence::dump`).
 
+use bytes::Bytes;
 use ferrodis_persistence::dump;
 use ferrodis_resp::Frame;
 
@@ -102,11 +104,10 @@ pub fn restore(ctx: &mut Ctx) -> Reply {
         (t, true) => Some(t),
         (t, false) => Some(t.saturating_add(now_ms)),
     };
-    if let Some(at) = expire_ms.filter(|&at| at <= now_ms) {
-        let _ = at;
+    if expire_ms.is_some_and(|at| at <= now_ms) {
         ctx.ks.free_value(value);
-        if opts.replace {
-            ctx.delete_key(&key)?;
+        if opts.replace && ctx.delete_key(&key)? {
+            ctx.propagate_as(vec![Bytes::from_static(b"DEL"), key]);
         }
         return Ok(Frame::ok());
     }
@@ -120,6 +121,13 @@ pub fn restore(ctx: &mut Ctx) -> Reply {
         true,
     )?;
     ctx.notify(class::GENERIC, "restore", &key);
+    if let (Some(at), false) = (expire_ms, opts.absttl) {
+        // Logged with the absolute expire (Redis appends ABSTTL).
+        let mut argv = ctx.args.to_vec();
+        argv[2] = Bytes::from(at.to_string());
+        argv.push(Bytes::from_static(b"ABSTTL"));
+        ctx.propagate_as(argv);
+    }
     Ok(Frame::ok())
 }
 
@@ -154,6 +162,17 @@ pub fn bgsave(ctx: &mut Ctx) -> Reply {
         }
         return Err(CommandError::msg("ERR Background save already in progress"));
     }
+    if server.aof.rewrite_in_progress() {
+        // One snapshot at a time, as Redis runs one child at a time.
+        if schedule {
+            server.persist.schedule_bgsave();
+            return Ok(Frame::Simple("Background saving scheduled".into()));
+        }
+        return Err(CommandError::msg(
+            "ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE \
+             SCHEDULE in order to schedule a BGSAVE whenever possible.",
+        ));
+    }
     let guard = if ctx.ks.holds_all() {
         Some(&mut *ctx.ks)
     } else {
@@ -161,6 +180,30 @@ pub fn bgsave(ctx: &mut Ctx) -> Reply {
     };
     match server.bgsave(guard) {
         Ok(()) => Ok(Frame::Simple("Background saving started".into())),
+        Err(e) => Err(CommandError::owned(e)),
+    }
+}
+
+/// `BGREWRITEAOF`: rewrites the AOF in the background from a point-in-time snapshot; `Background
+/// append only file rewriting started`, or `... scheduled` while a BGSAVE runs. Error: `ERR
+/// Background append only file rewriting already in progress`.
+pub fn bgrewriteaof(ctx: &mut Ctx) -> Reply {
+    let server = ctx
+        .server
+        .arc()
+        .ok_or(CommandError::msg("ERR server is shutting down"))?;
+    let guard = if ctx.ks.holds_all() {
+        Some(&mut *ctx.ks)
+    } else {
+        None
+    };
+    match server.bgrewriteaof(guard) {
+        Ok(true) => Ok(Frame::Simple(
+            "Background append only file rewriting started".into(),
+        )),
+        Ok(false) => Ok(Frame::Simple(
+            "Background append only file rewriting scheduled".into(),
+        )),
         Err(e) => Err(CommandError::owned(e)),
     }
 }

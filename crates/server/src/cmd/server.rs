@@ -322,18 +322,33 @@ fn persistence_section(server: &Server, dirty: Option<u64>, s: &mut Section) {
     s.field("rdb_last_cow_size", 0);
     s.field("rdb_last_load_keys_expired", rdb.last_load_keys_expired);
     s.field("rdb_last_load_keys_loaded", rdb.last_load_keys_loaded);
+    let a = server.aof.status();
     s.field("aof_enabled", i32::from(aof));
-    s.field("aof_rewrite_in_progress", 0);
-    s.field("aof_rewrite_scheduled", 0);
-    s.field("aof_last_rewrite_time_sec", -1);
-    s.field("aof_current_rewrite_time_sec", -1);
-    s.field("aof_last_bgrewrite_status", "ok");
-    s.field("aof_rewrites", 0);
-    s.field("aof_rewrites_consecutive_failures", 0);
-    s.field("aof_last_write_status", "ok");
+    s.field("aof_rewrite_in_progress", i32::from(a.rewrite_in_progress));
+    s.field("aof_rewrite_scheduled", i32::from(a.rewrite_scheduled));
+    s.field("aof_last_rewrite_time_sec", a.last_rewrite_secs);
+    s.field("aof_current_rewrite_time_sec", a.current_rewrite_secs);
+    s.field(
+        "aof_last_bgrewrite_status",
+        if a.last_rewrite_ok { "ok" } else { "err" },
+    );
+    s.field("aof_rewrites", a.rewrites);
+    s.field("aof_rewrites_consecutive_failures", a.consecutive_failures);
+    s.field(
+        "aof_last_write_status",
+        if a.last_write_ok { "ok" } else { "err" },
+    );
     s.field("aof_last_cow_size", 0);
     s.field("module_fork_in_progress", 0);
     s.field("module_fork_last_cow_size", 0);
+    if a.enabled {
+        s.field("aof_current_size", a.current_size);
+        s.field("aof_base_size", a.base_size);
+        s.field("aof_pending_rewrite", 0);
+        s.field("aof_buffer_length", a.buffer_length);
+        s.field("aof_pending_bio_fsync", 0);
+        s.field("aof_delayed_fsync", 0);
+    }
 }
 
 fn stats_section(server: &Server, held: Option<ShardStats>, s: &mut Section) {

@@ -186,6 +186,16 @@ fn set_generic(
             ctx.set_key_with_expire(key, v, at)?;
             ctx.notify(class::STRING, "set", key);
             ctx.notify(class::GENERIC, "expire", key);
+            // Logged with the absolute expire, as Redis' `SET key value PXAT ms`.
+            if !matches!(opts.expire, Some((ExpireUnit::AtMillis, _))) {
+                ctx.propagate_as(vec![
+                    Bytes::from_static(b"SET"),
+                    Bytes::copy_from_slice(key),
+                    Bytes::copy_from_slice(value),
+                    Bytes::from_static(b"PXAT"),
+                    Bytes::from(at.to_string()),
+                ]);
+            }
         }
         None => {
             ctx.set_key(key, v, opts.keep_ttl)?;
@@ -313,6 +323,7 @@ pub fn getdel(ctx: &mut Ctx) -> Reply {
         return Ok(Frame::Null);
     };
     ctx.delete_key(&key)?;
+    ctx.propagate_as(vec![Bytes::from_static(b"DEL"), key]);
     Ok(bulk_of(&v))
 }
 
@@ -329,9 +340,15 @@ pub fn getex(ctx: &mut Ctx) -> Reply {
         let at = expire_at_ms(raw, *unit, now_ms, "getex")?;
         if at <= now_ms {
             ctx.delete_key(&key)?;
+            ctx.propagate_as(vec![Bytes::from_static(b"DEL"), key.clone()]);
         } else {
             ctx.ks.set_expire(db, &key, Some(at))?;
             ctx.notify(class::GENERIC, "expire", &key);
+            ctx.propagate_as(vec![
+                Bytes::from_static(b"PEXPIREAT"),
+                key.clone(),
+                Bytes::from(at.to_string()),
+            ]);
         }
     } else if opts.persist {
         let had_ttl = ctx
@@ -341,6 +358,7 @@ pub fn getex(ctx: &mut Ctx) -> Reply {
         if had_ttl {
             ctx.ks.set_expire(db, &key, None)?;
             ctx.notify(class::GENERIC, "persist", &key);
+            ctx.propagate_as(vec![Bytes::from_static(b"PERSIST"), key.clone()]);
         }
     }
     Ok(bulk_of(&v))
@@ -477,7 +495,15 @@ pub fn incrbyfloat(ctx: &mut Ctx) -> Reply {
         }
     }
     ctx.notify(class::STRING, "incrbyfloat", &key);
-    Ok(Frame::Bulk(Bytes::from(text)))
+    // Logged as the value it produced, so a replay cannot round differently.
+    let text = Bytes::from(text);
+    ctx.propagate_as(vec![
+        Bytes::from_static(b"SET"),
+        key,
+        text.clone(),
+        Bytes::from_static(b"KEEPTTL"),
+    ]);
+    Ok(Frame::Bulk(text))
 }
 
 /// `GETRANGE key start end` (and `SUBSTR`): inclusive, negative indexes from the end.

@@ -364,6 +364,8 @@ pub fn exec(ctx: &mut Ctx) -> Reply {
     let mut guard = lock_exec(server, &multi.queue, watch.as_ref(), now);
     if let Some(w) = &watch {
         if is_dirty(server, w, &mut guard) {
+            // Keys the check found expired are deleted: log their DELs.
+            server.propagate_expired(ctx.client, &mut guard);
             return Ok(Frame::NullArray);
         }
     }
@@ -371,6 +373,9 @@ pub fn exec(ctx: &mut Ctx) -> Reply {
     drop(watch);
     let mut replies = Vec::with_capacity(multi.queue.len());
     ctx.client.in_exec = true;
+    if server.aof.is_on() {
+        ctx.client.propagation = Some(Vec::new());
+    }
     let mut errors = 0;
     for q in &multi.queue {
         let reply = server.run_with_guard(ctx.client, q.cmd, &q.args, &mut guard);
@@ -378,6 +383,12 @@ pub fn exec(ctx: &mut Ctx) -> Reply {
         replies.push(reply.unwrap_or_else(|e| e.to_frame()));
     }
     ctx.client.in_exec = false;
+    if let Some(batch) = ctx.client.propagation.take() {
+        // Still under the transaction's locks: logged as one MULTI ... EXEC.
+        if !batch.is_empty() {
+            ctx.client.aof_seq = server.aof.feed(&batch, server.aof_timestamps());
+        }
+    }
     // Errors inside the EXEC array count as error replies (INFO `total_error_replies`).
     server
         .stats

@@ -21,7 +21,7 @@ use ferrodis_resp::{Frame, Protocol};
 
 use crate::client::Client;
 use crate::cmd::transactions;
-use crate::command::{CommandSpec, Ctx, Flags, Handler};
+use crate::command::{CommandSpec, Ctx, Flags, Handler, Propagate};
 use crate::error::{CommandError, Reply};
 use crate::notify::class;
 use crate::server::Server;
@@ -62,7 +62,7 @@ impl Server {
             .shared
             .last_interaction_ms
             .store(now.ms, Ordering::Relaxed);
-        if self.hot.maxmemory.load(Ordering::Relaxed) != 0 {
+        if self.hot.maxmemory.load(Ordering::Relaxed) != 0 && !client.replaying {
             if let Err(e) = self.oom_check(client, cmd) {
                 // Redis `rejectCommand`: dooms an open transaction; a refused EXEC aborts it.
                 client.tx.flag_error();
@@ -72,7 +72,7 @@ impl Server {
                 return Err(e);
             }
         }
-        if self.persist.last_bgsave_failed() {
+        if self.persist.last_bgsave_failed() && !client.replaying {
             if let Err(e) = self.disk_error_check(cmd) {
                 client.tx.flag_error();
                 if client.tx.in_multi() && cmd.spec.name == "exec" {
@@ -241,17 +241,40 @@ impl Server {
         guard: &mut Guard<'_>,
     ) -> Reply {
         guard.set_no_touch(client.no_touch());
+        let db = client.db;
         let mut ctx = Ctx {
             server: self,
             client,
             args,
             ks: guard,
             dirty: 0,
+            propagate: Propagate::Verbatim,
         };
         let reply = (cmd.handler)(&mut ctx);
-        let dirty = ctx.dirty;
+        let (dirty, propagate) = (ctx.dirty, ctx.propagate);
         if dirty > 0 {
             guard.add_dirty(dirty);
+        }
+        if self.aof.is_on() {
+            // Under the command's locks, so the log's order is the order writes applied in.
+            let mut out: Vec<(usize, Vec<Bytes>)> = guard
+                .take_expired_log()
+                .into_iter()
+                .map(|(db, key)| (db, vec![Bytes::from_static(b"DEL"), key]))
+                .collect();
+            if dirty > 0 && reply.is_ok() {
+                match propagate {
+                    Propagate::Verbatim => out.push((db, args.to_vec())),
+                    Propagate::Commands(cmds) => out.extend(cmds.into_iter().map(|c| (db, c))),
+                }
+            }
+            if !out.is_empty() {
+                match client.propagation.as_mut() {
+                    // Inside EXEC: the whole transaction is logged at once.
+                    Some(batch) => batch.extend(out),
+                    None => client.aof_seq = self.aof.feed(&out, self.aof_timestamps()),
+                }
+            }
         }
         self.signal_expired(guard);
         if reply.is_ok()
@@ -266,6 +289,29 @@ impl Server {
             }
         }
         reply
+    }
+
+    /// Logs `DEL key` for a key deleted outside any command (active expiry, eviction); the
+    /// caller holds the key's shard lock.
+    pub(crate) fn propagate_deletion(&self, db: usize, key: &[u8]) {
+        if self.aof.is_on() {
+            let cmd = vec![Bytes::from_static(b"DEL"), Bytes::copy_from_slice(key)];
+            self.aof.feed(&[(db, cmd)], self.aof_timestamps());
+        }
+    }
+
+    /// Logs a DEL for each key `guard` found expired outside a command's run (EXEC's WATCH
+    /// check), so the AOF forgets them too.
+    pub(crate) fn propagate_expired(&self, client: &mut Client, guard: &mut Guard<'_>) {
+        let expired = guard.take_expired_log();
+        if expired.is_empty() || !self.aof.is_on() {
+            return;
+        }
+        let out: Vec<(usize, Vec<Bytes>)> = expired
+            .into_iter()
+            .map(|(db, key)| (db, vec![Bytes::from_static(b"DEL"), key]))
+            .collect();
+        client.aof_seq = self.aof.feed(&out, self.aof_timestamps());
     }
 
     /// Signals the keys `guard` found expired (lazy expiry) to WATCHers and as `expired`

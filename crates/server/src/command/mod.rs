@@ -43,6 +43,36 @@ pub struct Ctx<'s, 'g> {
     /// counts one (commands publish one exactly when they change something), and commands
     /// without events (FLUSHALL, SWAPDB ...) add their own.
     pub dirty: u64,
+    /// What goes to the AOF (and later replicas) when the command changed something.
+    pub propagate: Propagate,
+}
+
+/// What a write command propagates (Redis `alsoPropagate` / `rewriteClientCommandVector`).
+#[derive(Debug, Default)]
+pub enum Propagate {
+    /// The command as the client sent it.
+    #[default]
+    Verbatim,
+    /// These commands instead, in order, each run in the client's db (commands that depend
+    /// on the time or on chance are logged as their deterministic effect: `SET ... PXAT`,
+    /// `PEXPIREAT`, `SREM` for SPOP ...).
+    Commands(Vec<Vec<Bytes>>),
+}
+
+impl Ctx<'_, '_> {
+    /// Propagates `argv` instead of the command as sent.
+    pub fn propagate_as(&mut self, argv: Vec<Bytes>) {
+        self.propagate = Propagate::Commands(vec![argv]);
+    }
+
+    /// Adds `argv` to what the command propagates, dropping the command as sent (SPOP with a
+    /// count logs one SREM per batch).
+    pub fn propagate_push(&mut self, argv: Vec<Bytes>) {
+        match &mut self.propagate {
+            Propagate::Commands(v) => v.push(argv),
+            p @ Propagate::Verbatim => *p = Propagate::Commands(vec![argv]),
+        }
+    }
 }
 
 impl Ctx<'_, '_> {

@@ -275,15 +275,70 @@ pub(crate) static SECTIONS: &[(&str, &[Entry])] = &[
             ),
         ],
     ),
+    (
+        "Append only file",
+        &[
+            entry(
+                "appendonly",
+                "no",
+                &[
+                    "Log every write to the append only file (Redis 7 multi-part AOF: a base,",
+                    "incremental files and a manifest in appenddirname). When on, the AOF, not",
+                    "the RDB file, is loaded at start.",
+                ],
+            ),
+            entry(
+                "appendfilename",
+                "\"appendonly.aof\"",
+                &["The prefix of the AOF file names."],
+            ),
+            entry(
+                "appenddirname",
+                "\"appendonlydir\"",
+                &["The AOF directory, in dir."],
+            ),
+            entry(
+                "appendfsync",
+                "everysec",
+                &[
+                    "always: a write is on disk before its reply; everysec: fsync once a",
+                    "second on a background thread (a crash loses at most about a second or",
+                    "two); no: the kernel decides.",
+                ],
+            ),
+            entry(
+                "auto-aof-rewrite-percentage",
+                "100",
+                &["Rewrite the AOF when it grew this much (percent) since the last rewrite; 0 = never."],
+            ),
+            entry(
+                "auto-aof-rewrite-min-size",
+                "64mb",
+                &["... and is at least this big."],
+            ),
+            entry(
+                "aof-load-truncated",
+                "yes",
+                &["Load an AOF whose last file ends mid-command (the tail is cut off and logged)."],
+            ),
+            entry(
+                "aof-use-rdb-preamble",
+                "yes",
+                &["Write rewritten bases as RDB (yes) or as commands (no)."],
+            ),
+            entry(
+                "aof-timestamp-enabled",
+                "no",
+                &["Annotate the AOF with #TS:<unix seconds> lines."],
+            ),
+            entry(
+                "aof-disable-auto-gc",
+                "no",
+                &["Keep the files a rewrite replaced (listed as history in the manifest)."],
+            ),
+        ],
+    ),
 ];
-
-/// Lines written after the sections: directives Ferrodis accepts but does not implement
-/// yet, set to what Ferrodis does today.
-const PERSISTENCE: &str = "\
-# Ferrodis does not write an append only file yet. This line keeps it off, so
-# the configuration says what the server does.
-appendonly no
-";
 
 const HEADER: &str = "\
 # Ferrodis example configuration.
@@ -328,10 +383,7 @@ pub(crate) fn render() -> String {
             out.push_str(&format!("{prefix}{} {}\n", entry.name, entry.value));
         }
     }
-    out.push('\n');
-    out.push_str(&section_rule("Append only file"));
-    out.push('\n');
-    out.push_str(PERSISTENCE);
+
     out
 }
 

@@ -354,31 +354,32 @@ pub(crate) static TABLE: &[Directive] = &[
     d("aof_rewrite_cpulist", STR, "").with(IMMUTABLE),
     d("bgsave_cpulist", STR, "").with(IMMUTABLE),
     // Append only file.
-    d("appendonly", BOOL, "no"),
+    d("appendonly", BOOL, "no").with(FERRODIS),
     d(
         "appendfilename",
         Kind::Str(Check::AofFilename),
         "appendonly.aof",
     )
-    .with(IMMUTABLE),
+    .with(IMMUTABLE | FERRODIS),
     d(
         "appenddirname",
         Kind::Str(Check::AofDirname),
         "appendonlydir",
     )
-    .with(IMMUTABLE),
+    .with(IMMUTABLE | FERRODIS),
     d(
         "appendfsync",
         Kind::Enum(&["everysec", "always", "no"]),
         "everysec",
-    ),
+    )
+    .with(FERRODIS),
     d("no-appendfsync-on-rewrite", BOOL, "no"),
-    d("auto-aof-rewrite-percentage", int(0, INT_MAX), "100"),
-    d("auto-aof-rewrite-min-size", mem(0, LLONG_MAX), "67108864"),
-    d("aof-load-truncated", BOOL, "yes"),
-    d("aof-use-rdb-preamble", BOOL, "yes"),
-    d("aof-timestamp-enabled", BOOL, "no"),
-    d("aof-disable-auto-gc", BOOL, "no"),
+    d("auto-aof-rewrite-percentage", int(0, INT_MAX), "100").with(FERRODIS),
+    d("auto-aof-rewrite-min-size", mem(0, LLONG_MAX), "67108864").with(FERRODIS),
+    d("aof-load-truncated", BOOL, "yes").with(FERRODIS),
+    d("aof-use-rdb-preamble", BOOL, "yes").with(FERRODIS),
+    d("aof-timestamp-enabled", BOOL, "no").with(FERRODIS),
+    d("aof-disable-auto-gc", BOOL, "no").with(FERRODIS),
     d("aof-rewrite-incremental-fsync", BOOL, "yes"),
     // Shutdown, scripts, cluster.
     d("shutdown-timeout", int(0, INT_MAX), "10"),

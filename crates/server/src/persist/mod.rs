@@ -7,6 +7,7 @@
 //! - [`rdb`]: writing the keyspace to `dir`/`dbfilename` (foreground and background) and
 //!   loading it at start.
 
+pub mod aof;
 pub mod rdb;
 
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};

@@ -14,6 +14,7 @@ use std::time::Instant;
 
 use ferrodis_keyspace::clock::unix_ms;
 use ferrodis_keyspace::{EntryRef, Guard, Now, SnapshotSink, SHARD_COUNT};
+use ferrodis_persistence::aof::rewrite as aof_rewrite;
 use ferrodis_persistence::rdb::write::{put_key, put_select_db};
 use ferrodis_persistence::rdb::{self, KeyMeta, LoadedKey, Loader, RdbWriter, SaveOptions};
 
@@ -53,7 +54,8 @@ impl Server {
         )
     }
 
-    fn save_options(&self) -> SaveOptions {
+    /// `rdbcompression` and `rdbchecksum` as they are now.
+    pub(crate) fn rdb_save_options(&self) -> SaveOptions {
         self.with_config(|c| SaveOptions {
             compression: c.get_str("rdbcompression").as_deref() != Some("no"),
             checksum: c.get_str("rdbchecksum").as_deref() != Some("no"),
@@ -137,31 +139,18 @@ impl Server {
     /// hold no shard. Errors: `ERR Background save already in progress` (the caller handles
     /// SCHEDULE), or a thread that cannot start.
     pub fn bgsave(self: &Arc<Server>, guard: Option<&mut Guard<'_>>) -> Result<(), String> {
+        if self.aof.rewrite_in_progress() {
+            return Err(
+                "ERR Another child process is active (AOF?): can't BGSAVE right now.".into(),
+            );
+        }
         if self.persist.begin_bgsave().is_err() {
             return Err("ERR Background save already in progress".into());
         }
-        let now = Now::system();
-        let rule = MetaRule::of(self, now);
-        let sink = Arc::new(PendingSink {
-            pending: parking_lot::Mutex::new(Vec::new()),
-            keys: AtomicU64::new(0),
-            compress: self.save_options().compression,
-            rule,
-        });
-        let total = match guard.as_deref().and_then(|g| g.db_info_at(now.ms)) {
-            Some(info) => info,
-            None => self.keyspace.db_info_at(now.ms),
+        let format = SnapFormat::Rdb {
+            compress: self.rdb_save_options().compression,
         };
-        let total: usize = total.iter().map(|d| d.keys).sum();
-        self.persist.save_progress[1].store(total as u64, Ordering::Relaxed);
-        let begun = guard.and_then(|g| g.begin_snapshot(sink.clone()));
-        let (epoch, dirty) = begun.unwrap_or_else(|| self.keyspace.begin_snapshot(sink.clone()));
-        let snap = Snapshot {
-            sink,
-            epoch,
-            dirty,
-            now,
-        };
+        let snap = self.with_all_locked(guard, |g| begin_snapshot_with(self, g, format));
         let server = self.clone();
         let spawned = std::thread::Builder::new()
             .name("ferrodis-bgsave".into())
@@ -194,10 +183,12 @@ impl Server {
         let path = self.rdb_path();
         let report = write_file_atomically(&path, |tmp| {
             let file = File::create(tmp)?;
-            let mut w =
-                RdbWriter::new(BufWriter::with_capacity(1 << 20, file), self.save_options());
-            write_aux(self, &mut w, snap.now)?;
-            let keys = walk_snapshot(self, &mut w, snap)?;
+            let mut w = RdbWriter::new(
+                BufWriter::with_capacity(1 << 20, file),
+                self.rdb_save_options(),
+            );
+            write_aux(self, &mut w, snap.now, false)?;
+            let keys = walk_snapshot(self, &mut |b| w.raw(b), snap)?;
             let bytes = w.len() + 8;
             let out = w.finish()?;
             let file = out.into_inner().map_err(|e| e.into_error())?;
@@ -215,12 +206,28 @@ impl Server {
         Ok(report)
     }
 
+    /// Runs `f` under every shard lock: `guard` when it holds them all (a command inside EXEC),
+    /// else a fresh lock of every shard (the caller holds none).
+    pub(crate) fn with_all_locked<R>(
+        &self,
+        guard: Option<&mut Guard<'_>>,
+        f: impl FnOnce(&mut Guard<'_>) -> R,
+    ) -> R {
+        match guard {
+            Some(g) if g.holds_all() => f(g),
+            _ => {
+                let mut g = self.keyspace.lock_all(Now::system());
+                f(&mut g)
+            }
+        }
+    }
+
     /// The save rules' part of the cron: starts a BGSAVE when a `save <seconds> <changes>`
     /// rule is met (Redis `serverCron`), or when one was scheduled. A failed BGSAVE is retried
     /// after [`super::BGSAVE_RETRY_DELAY_SECS`].
     pub fn save_cron(self: &Arc<Server>) {
         let info = self.persist.info();
-        if info.bgsave_in_progress {
+        if info.bgsave_in_progress || self.aof.rewrite_in_progress() {
             return;
         }
         if info.bgsave_scheduled {
@@ -280,11 +287,7 @@ impl Server {
     /// Loads an RDB stream into the keyspace (keys must not exist yet) and records the counts
     /// for INFO.
     pub fn load_rdb_from(&self, r: impl io::Read) -> Result<LoadReport, rdb::RdbError> {
-        let mut loader = KeyspaceLoader {
-            server: self,
-            now: Now::system(),
-            report: LoadReport::default(),
-        };
+        let mut loader = KeyspaceLoader::new(self);
         let summary = rdb::load(r, self.encoding_limits(), &mut loader)?;
         let mut report = loader.report;
         report.version = summary.version;
@@ -294,10 +297,21 @@ impl Server {
 }
 
 /// Feeds loaded keys into the keyspace.
-struct KeyspaceLoader<'a> {
+pub(crate) struct KeyspaceLoader<'a> {
     server: &'a Server,
     now: Now,
     report: LoadReport,
+}
+
+impl<'a> KeyspaceLoader<'a> {
+    /// A loader adding keys to `server`'s keyspace, skipping those already expired.
+    pub(crate) fn new(server: &'a Server) -> KeyspaceLoader<'a> {
+        KeyspaceLoader {
+            server,
+            now: Now::system(),
+            report: LoadReport::default(),
+        }
+    }
 }
 
 impl Loader for KeyspaceLoader<'_> {
@@ -387,9 +401,9 @@ fn write_rdb_to(server: &Server, guard: &mut Guard<'_>, tmp: &Path) -> io::Resul
     let file = File::create(tmp)?;
     let mut w = RdbWriter::new(
         BufWriter::with_capacity(1 << 20, file),
-        server.save_options(),
+        server.rdb_save_options(),
     );
-    write_rdb_body(server, guard, &mut w)?;
+    write_rdb_body(server, guard, &mut w, false)?;
     let bytes = w.len() + 8;
     let keys = server.persist.save_progress[0].load(Ordering::Relaxed);
     let out = w.finish()?;
@@ -434,12 +448,41 @@ impl MetaRule {
     }
 }
 
+/// How a snapshot encodes keys: as RDB items (BGSAVE, an RDB-preamble AOF base) or as the
+/// commands that rebuild them (an AOF base with `aof-use-rdb-preamble no`).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum SnapFormat {
+    /// RDB items (`rdbcompression` when `compress`).
+    Rdb {
+        /// LZF-compress long strings.
+        compress: bool,
+    },
+    /// RESP commands.
+    Commands,
+}
+
+impl SnapFormat {
+    fn select(self, out: &mut Vec<u8>, db: usize) {
+        match self {
+            SnapFormat::Rdb { .. } => put_select_db(out, db),
+            SnapFormat::Commands => aof_rewrite::put_select(out, db),
+        }
+    }
+
+    fn key(self, out: &mut Vec<u8>, key: &[u8], e: &EntryRef<'_>, rule: &MetaRule) {
+        match self {
+            SnapFormat::Rdb { compress } => put_key(out, key, &e.value(), rule.meta(e), compress),
+            SnapFormat::Commands => aof_rewrite::put_key(out, key, &e.value(), e.expire_ms()),
+        }
+    }
+}
+
 /// The copy-on-write side of a snapshot: buckets written while the snapshot runs are encoded
 /// here (under their shard lock) and appended to the file by the snapshot thread.
-struct PendingSink {
+pub(crate) struct PendingSink {
     pending: parking_lot::Mutex<Vec<u8>>,
     keys: AtomicU64,
-    compress: bool,
+    format: SnapFormat,
     rule: MetaRule,
 }
 
@@ -447,10 +490,10 @@ impl SnapshotSink for PendingSink {
     fn save_entries(&self, db: usize, entries: &mut dyn Iterator<Item = (&[u8], EntryRef<'_>)>) {
         let mut out = self.pending.lock();
         let before = out.len();
-        put_select_db(&mut out, db);
+        self.format.select(&mut out, db);
         let mut n = 0;
         for (k, e) in entries {
-            put_key(&mut out, k, &e.value(), self.rule.meta(&e), self.compress);
+            self.format.key(&mut out, k, &e, &self.rule);
             n += 1;
         }
         if n == 0 {
@@ -463,25 +506,60 @@ impl SnapshotSink for PendingSink {
 /// Keys the snapshot walker encodes per shard lock hold.
 const SNAPSHOT_STEP_KEYS: usize = 256;
 
-/// A snapshot begun by BGSAVE, handed to the thread that writes it.
-struct Snapshot {
+/// A point-in-time snapshot begun by BGSAVE or BGREWRITEAOF, handed to the thread that writes
+/// it.
+pub(crate) struct Snapshot {
     sink: Arc<PendingSink>,
     epoch: u64,
     /// The change count it covers.
-    dirty: u64,
-    now: Now,
+    pub(crate) dirty: u64,
+    /// When it was taken.
+    pub(crate) now: Now,
 }
 
-/// Writes a begun snapshot's keys, shard by shard, holding one shard lock at a time and only
-/// while encoding a few hundred keys; the buckets writers recorded meanwhile are appended
-/// between steps. Returns the keys written.
-fn walk_snapshot<W: io::Write>(
+/// Begins a snapshot through `guard`, which holds every shard (the moment Redis forks).
+pub(crate) fn begin_snapshot_with(
     server: &Server,
-    w: &mut RdbWriter<W>,
+    guard: &mut Guard<'_>,
+    format: SnapFormat,
+) -> Snapshot {
+    let now = Now::system();
+    let rule = MetaRule::of(server, now);
+    let sink = Arc::new(PendingSink {
+        pending: parking_lot::Mutex::new(Vec::new()),
+        keys: AtomicU64::new(0),
+        format,
+        rule,
+    });
+    let total: usize = guard
+        .db_info_at(now.ms)
+        .unwrap_or_default()
+        .iter()
+        .map(|d| d.keys)
+        .sum();
+    server.persist.save_progress[0].store(0, Ordering::Relaxed);
+    server.persist.save_progress[1].store(total as u64, Ordering::Relaxed);
+    let (epoch, dirty) = guard
+        .begin_snapshot(sink.clone())
+        .unwrap_or((0, guard.dirty().unwrap_or(0)));
+    Snapshot {
+        sink,
+        epoch,
+        dirty,
+        now,
+    }
+}
+
+/// Writes a begun snapshot's keys through `emit`, shard by shard, holding one shard lock at a
+/// time and only while encoding a few hundred keys; the buckets writers recorded meanwhile are
+/// emitted between steps. Returns the keys written.
+pub(crate) fn walk_snapshot(
+    server: &Server,
+    emit: &mut dyn FnMut(&[u8]) -> io::Result<()>,
     snap: &Snapshot,
 ) -> io::Result<u64> {
     let sink = &snap.sink;
-    let (compress, rule) = (sink.compress, sink.rule);
+    let (format, rule) = (sink.format, sink.rule);
     let mut chunk = Vec::with_capacity(64 * 1024);
     let mut walked = 0u64;
     for shard in 0..SHARD_COUNT {
@@ -493,17 +571,17 @@ fn walk_snapshot<W: io::Write>(
                 SNAPSHOT_STEP_KEYS,
                 &mut |db, k, e| {
                     if cur_db != Some(db) {
-                        put_select_db(&mut chunk, db);
+                        format.select(&mut chunk, db);
                         cur_db = Some(db);
                     }
-                    put_key(&mut chunk, k, &e.value(), rule.meta(&e), compress);
+                    format.key(&mut chunk, k, &e, &rule);
                     walked += 1;
                 },
             );
-            w.raw(&chunk)?;
+            emit(&chunk)?;
             chunk.clear();
             let pending = std::mem::take(&mut *sink.pending.lock());
-            w.raw(&pending)?;
+            emit(&pending)?;
             server.persist.save_progress[0].store(
                 walked + sink.keys.load(Ordering::Relaxed),
                 Ordering::Relaxed,
@@ -516,17 +594,49 @@ fn walk_snapshot<W: io::Write>(
     // Every table's snapshot state has ended (the walker passed each one's last bucket); what
     // writers recorded since the last drain is still pending.
     let pending = std::mem::take(&mut *sink.pending.lock());
-    w.raw(&pending)?;
+    emit(&pending)?;
     Ok(walked + sink.keys.load(Ordering::Relaxed))
 }
 
-/// The aux fields Redis 7.0 writes first.
-fn write_aux<W: io::Write>(server: &Server, w: &mut RdbWriter<W>, now: Now) -> io::Result<()> {
+/// The aux fields Redis 7.0 writes first (`aof-base` 1 in an AOF base).
+pub(crate) fn write_aux<W: io::Write>(
+    server: &Server,
+    w: &mut RdbWriter<W>,
+    now: Now,
+    aof_base: bool,
+) -> io::Result<()> {
     w.aux("redis-ver", REDIS_COMPAT_VERSION.as_bytes())?;
     w.aux("redis-bits", b"64")?;
     w.aux("ctime", (now.ms / 1000).to_string().as_bytes())?;
     w.aux("used-mem", server.used_memory().to_string().as_bytes())?;
-    w.aux("aof-base", b"0")
+    w.aux("aof-base", if aof_base { b"1" } else { b"0" })
+}
+
+/// Writes every key held by `guard` (every shard) as commands (an AOF base without an RDB
+/// preamble).
+pub(crate) fn write_commands_body<W: io::Write>(
+    guard: &mut Guard<'_>,
+    out: &mut W,
+) -> io::Result<()> {
+    let dbs = guard.keyspace().databases();
+    let mut chunk = Vec::with_capacity(64 * 1024);
+    for db in 0..dbs {
+        let mut selected = false;
+        for shard in 0..SHARD_COUNT {
+            guard
+                .visit_shard_db(shard, db, |key, e| {
+                    if !selected {
+                        aof_rewrite::put_select(&mut chunk, db);
+                        selected = true;
+                    }
+                    aof_rewrite::put_key(&mut chunk, key, &e.value(), e.expire_ms());
+                })
+                .map_err(|e| io::Error::other(e.to_string()))?;
+            out.write_all(&chunk)?;
+            chunk.clear();
+        }
+    }
+    Ok(())
 }
 
 /// Writes aux fields and every db (Redis `rdbSaveRio` without the header and the footer).
@@ -534,9 +644,10 @@ pub(crate) fn write_rdb_body<W: io::Write>(
     server: &Server,
     guard: &mut Guard<'_>,
     w: &mut RdbWriter<W>,
+    aof_base: bool,
 ) -> io::Result<()> {
     let now = guard.now();
-    write_aux(server, w, now)?;
+    write_aux(server, w, now, aof_base)?;
     let rule = MetaRule::of(server, now);
     let info = match guard.db_info_at(now.ms) {
         Some(i) => i,

@@ -3,6 +3,7 @@
 
 use crate::error::msg::I64_COUNT_RANGE as COUNT_OUT_OF_RANGE;
 use crate::error::msg::MUST_BE_POSITIVE as COUNT_NOT_POSITIVE;
+use bytes::Bytes;
 use ferrodis_keyspace::Set;
 use ferrodis_resp::Frame;
 
@@ -34,8 +35,14 @@ fn spop_one(ctx: &mut Ctx) -> Reply {
     };
     let popped = set.pop_random();
     let empty = set.is_empty();
-    if popped.is_some() {
+    if let Some(m) = &popped {
         ctx.notify(class::SET, "spop", &args[1]);
+        // The member chance picked is logged, so a replay removes the same one.
+        ctx.propagate_as(vec![
+            Bytes::from_static(b"SREM"),
+            args[1].clone(),
+            m.clone(),
+        ]);
     }
     super::delete_if_empty(ctx, &args[1], empty)?;
     Ok(popped.map_or(Frame::Null, Frame::Bulk))
@@ -62,6 +69,14 @@ fn spop_count(ctx: &mut Ctx) -> Reply {
     if count < set.len() {
         let popped = set.pop_many(count, &limits);
         ctx.notify(class::SET, "spop", &args[1]);
+        // As Redis: one SREM per batch of members popped.
+        for batch in popped.chunks(SREM_BATCH) {
+            let mut argv = Vec::with_capacity(batch.len() + 2);
+            argv.push(Bytes::from_static(b"SREM"));
+            argv.push(args[1].clone());
+            argv.extend(batch.iter().cloned());
+            ctx.propagate_push(argv);
+        }
         return Ok(Frame::Set(popped.into_iter().map(Frame::Bulk).collect()));
     }
     let mut all = Set::new();
@@ -70,8 +85,13 @@ fn spop_count(ctx: &mut Ctx) -> Reply {
     });
     ctx.notify(class::SET, "spop", &args[1]);
     ctx.delete_key(&args[1])?;
+    ctx.propagate_as(vec![Bytes::from_static(b"DEL"), args[1].clone()]);
     Ok(set_reply(&all))
 }
+
+/// Members per SREM that SPOP with a count is logged as (Redis `SPOP_MOVE_STRATEGY_MUL`'s
+/// batches of 1024).
+const SREM_BATCH: usize = 1024;
 
 /// `SRANDMEMBER key [count]`: without a count, a random member (bulk, or null for a missing
 /// key); with one, see [`srandmember_count`]. More arguments: `ERR syntax error`.

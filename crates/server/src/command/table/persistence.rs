@@ -1,4 +1,5 @@
-//! Persistence commands: DUMP and RESTORE (group `Generic`), SAVE and BGSAVE (group `Server`).
+//! Persistence commands: DUMP and RESTORE (group `Generic`), SAVE, BGSAVE and BGREWRITEAOF
+//! (group `Server`).
 
 use super::*;
 use crate::cmd::persistence as p;
@@ -69,4 +70,16 @@ pub static COMMANDS: &[C] = &[
         Some(p::bgsave),
     )
     .history(&[("3.2.2", "Added the `SCHEDULE` option.")]),
+    C::new(
+        "bgrewriteaof",
+        1,
+        ADMIN_NO_LOAD,
+        A_ADMIN,
+        Group::Server,
+        "1.0.0",
+        O1,
+        "Rewrites the append-only file in the background from a point-in-time snapshot.",
+        "",
+        Some(p::bgrewriteaof),
+    ),
 ];
