@@ -121,6 +121,11 @@ pub mod kind {
     /// A listpack hash with field expiry (Redis 7.4+).
     pub const HASH_LISTPACK_EX: u8 = 25;
 
+    /// Whether `t` is a value type byte some Redis version writes (0–7, 9–25).
+    pub fn is_value_type(t: u8) -> bool {
+        t <= MODULE_2 || (HASH_ZIPMAP..=HASH_LISTPACK_EX).contains(&t)
+    }
+
     /// A readable name for a type byte, for error messages.
     pub fn name(t: u8) -> &'static str {
         match t {

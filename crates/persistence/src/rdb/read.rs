@@ -741,6 +741,12 @@ pub fn load_from<R: Read>(d: &mut Decoder<R>, loader: &mut dyn Loader) -> Result
                 loader.function(&code);
                 continue;
             }
+            t if !kind::is_value_type(t) => {
+                return Err(RdbError {
+                    offset: item_start,
+                    kind: RdbErrorKind::UnknownType(t),
+                });
+            }
             _ => {}
         }
         let key = Bytes::from(d.string()?);

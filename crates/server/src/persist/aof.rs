@@ -861,6 +861,7 @@ impl Server {
         let spawned = std::thread::Builder::new()
             .name("ferrodis-aof-rewrite".into())
             .spawn(move || {
+                super::background_priority();
                 let start = Instant::now();
                 let result = server.finish_rewrite(&paths, &snap, preamble);
                 match &result {

@@ -129,3 +129,13 @@ impl Persistence {
         !self.last_bgsave_ok.load(Ordering::Relaxed)
     }
 }
+
+/// Lowers the calling thread's scheduling priority (the snapshot and rewrite threads): they
+/// are background work, so on a busy machine client commands run first and the snapshot
+/// takes longer, as a forked Redis child competes less with its parent when niced.
+pub(crate) fn background_priority() {
+    use thread_priority::{set_current_thread_priority, ThreadPriority};
+    if let Err(e) = set_current_thread_priority(ThreadPriority::Min) {
+        tracing::debug!("Can't lower the background thread's priority: {e:?}");
+    }
+}

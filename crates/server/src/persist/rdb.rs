@@ -155,6 +155,7 @@ impl Server {
         let spawned = std::thread::Builder::new()
             .name("ferrodis-bgsave".into())
             .spawn(move || {
+                super::background_priority();
                 let start = Instant::now();
                 let result = server.save_snapshot(&snap);
                 if result.is_ok() {
