@@ -265,8 +265,7 @@ fn rdb11_and_12() {
         b.extend_from_slice(&[0; 16]);
         let mut c = Collect::default();
         let e = load(&file(12, &b)[..], EncodingLimits::default(), &mut c)
-            .err()
-            .expect("an unsupported type is refused");
+            .expect_err("an unsupported type is refused");
         let text = e.to_string();
         assert!(text.contains(name), "{text}");
         assert!(text.contains("offset"), "{text}");
@@ -279,9 +278,8 @@ fn rdb11_and_12() {
 #[test]
 fn refusals() {
     let mut c = Collect::default();
-    let e = load(&file(13, &[])[..], EncodingLimits::default(), &mut c)
-        .err()
-        .expect("RDB 13 is refused");
+    let e =
+        load(&file(13, &[])[..], EncodingLimits::default(), &mut c).expect_err("RDB 13 is refused");
     assert!(matches!(e.kind, RdbErrorKind::Version(13)));
 
     let mut body = Vec::new();
@@ -290,9 +288,7 @@ fn refusals() {
     let mut f = file(10, &body);
     let n = f.len();
     f[n - 1] ^= 1;
-    let e = load(&f[..], EncodingLimits::default(), &mut c)
-        .err()
-        .expect("a bad checksum is refused");
+    let e = load(&f[..], EncodingLimits::default(), &mut c).expect_err("a bad checksum is refused");
     assert!(matches!(e.kind, RdbErrorKind::Checksum { .. }));
     assert_eq!(e.offset, (n - 8) as u64);
     let zero = [&f[..n - 8], &[0u8; 8][..]].concat();
@@ -301,8 +297,7 @@ fn refusals() {
     let mut bad = b"REDIS0010".to_vec();
     bad.push(240);
     let e = load(&bad[..], EncodingLimits::default(), &mut c)
-        .err()
-        .expect("an unknown opcode is refused");
+        .expect_err("an unknown opcode is refused");
     assert!(matches!(e.kind, RdbErrorKind::UnknownType(240)));
     assert_eq!(e.offset, 9);
 }
