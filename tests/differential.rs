@@ -67,6 +67,7 @@ scripts! {
     blocking,
     memory,
     eviction,
+    persistence,
 }
 
 #[test]

@@ -16,61 +16,139 @@
 //! one byte compresses to a literal and one reference. Offsets reach 8192 bytes back; a
 //! reference copies 3 to 264 bytes.
 //!
-//! [`compress`] is a greedy single-pass compressor with a 3-byte hash (its output differs from
-//! liblzf's byte for byte, as any LZF encoder's may, but every LZF decoder reads it);
-//! [`decompress`] reads any valid stream, liblzf's included, and rejects malformed ones without
-//! panicking.
+//! [`compress`] produces liblzf's exact output (Redis' build of it), so compressed RDB strings,
+//! DUMP payloads and quicklist nodes are the bytes Redis writes; [`decompress`] reads any valid
+//! stream and rejects malformed ones without panicking.
 
 /// Longest literal run one control byte describes.
 const MAX_LITERAL: usize = 32;
 /// Farthest a back reference reaches, in bytes.
 const MAX_OFFSET: usize = 1 << 13;
-/// Longest back reference, in bytes (`7 + 255 + 2`).
+/// Longest back reference the compressor searches for, in bytes (`7 + 255 + 2`).
 const MAX_MATCH: usize = (1 << 8) + (1 << 3);
-/// Shortest back reference worth emitting, in bytes.
-const MIN_MATCH: usize = 3;
-/// Bits of the match-finder hash table.
-const HASH_BITS: u32 = 13;
+/// Bits of the match-finder hash table (liblzf's `HLOG` as Redis builds it).
+const HASH_BITS: u32 = 16;
 
-/// Compresses `input`; `None` when the result would be longer than `max_out` bytes (the
-/// caller's "not worth it" bound, as Redis passes to `lzf_compress`) or `input` is shorter than
-/// 4 bytes.
+/// liblzf's `IDX` with `VERY_FAST`: the slot of the 3 bytes whose big-endian value ends `h`.
+fn slot(h: u32) -> usize {
+    ((h >> (24 - HASH_BITS)).wrapping_sub(h.wrapping_mul(5)) & ((1 << HASH_BITS) - 1)) as usize
+}
+
+/// Compresses `input` into at most `max_out` bytes, or `None` when it does not fit (Redis
+/// passes `len - 4` for RDB strings and the node size for quicklist nodes, then judges the
+/// gain). The output is byte for byte what liblzf 3.6 (as Redis builds it: 16-bit hash,
+/// `VERY_FAST`, zeroed table) produces for the same input and bound: the same greedy parse,
+/// the same hash slots, the same conservative space checks, and, like liblzf, never a match
+/// starting at the input's first byte.
 pub fn compress(input: &[u8], max_out: usize) -> Option<Vec<u8>> {
-    let n = input.len();
-    if n < 4 {
+    let in_end = input.len();
+    if in_end == 0 || max_out == 0 {
         return None;
     }
-    let mut out = Vec::with_capacity(max_out.min(n) + 1);
-    // Positions + 1 of the last occurrence of each 3-byte hash (0 = none).
+    let out_end = max_out;
+    let mut out = vec![0u8; out_end];
+    // Offsets of the last position hashed into each slot; 0 also means "none" (a match at
+    // offset 0 is never taken).
     let mut table = vec![0u32; 1 << HASH_BITS];
-    let mut literal_start = 0;
-    let mut i = 0;
-    while i + MIN_MATCH <= n {
-        let h = hash3(&input[i..]);
-        let candidate = table[h] as usize;
-        table[h] = (i + 1) as u32;
-        let len = match candidate.checked_sub(1) {
-            Some(r) if i - r - 1 < MAX_OFFSET => match_len(input, r, i),
-            _ => 0,
-        };
-        if len < MIN_MATCH {
-            i += 1;
+    let (mut ip, mut op, mut lit) = (0usize, 1usize, 0usize);
+    let first = |i: usize| (u32::from(input[i]) << 8) | u32::from(input[i + 1]);
+    let mut h = if in_end >= 2 { first(0) } else { 0 };
+    while ip + 2 < in_end {
+        h = (h << 8) | u32::from(input[ip + 2]);
+        let sl = slot(h);
+        let r = table[sl] as usize;
+        table[sl] = ip as u32;
+        let is_match = r > 0
+            && ip - r - 1 < MAX_OFFSET
+            && input[r + 2] == input[ip + 2]
+            && input[r] == input[ip]
+            && input[r + 1] == input[ip + 1];
+        if !is_match {
+            if op >= out_end {
+                return None;
+            }
+            lit += 1;
+            out[op] = input[ip];
+            op += 1;
+            ip += 1;
+            if lit == MAX_LITERAL {
+                out[op - lit - 1] = (lit - 1) as u8;
+                lit = 0;
+                op += 1;
+            }
             continue;
         }
-        let r = candidate - 1;
-        push_literals(&mut out, &input[literal_start..i]);
-        push_match(&mut out, len, i - r - 1);
-        if out.len() > max_out {
+        let off = ip - r - 1;
+        let maxlen = (in_end - ip - 2).min(MAX_MATCH);
+        if op + 4 >= out_end && op - usize::from(lit == 0) + 4 >= out_end {
             return None;
         }
-        for j in (i + 1)..(i + len).min(n.saturating_sub(MIN_MATCH - 1)) {
-            table[hash3(&input[j..])] = (j + 1) as u32;
+        out[op - lit - 1] = (lit as u8).wrapping_sub(1);
+        op -= usize::from(lit == 0);
+        let mut len = 2;
+        let mut unrolled_all = true;
+        if maxlen > 16 {
+            // liblzf compares 16 bytes unrolled before its bounded loop.
+            for _ in 0..16 {
+                len += 1;
+                if input[r + len] != input[ip + len] {
+                    unrolled_all = false;
+                    break;
+                }
+            }
         }
-        i += len;
-        literal_start = i;
+        if maxlen <= 16 || unrolled_all {
+            loop {
+                len += 1;
+                if !(len < maxlen && input[r + len] == input[ip + len]) {
+                    break;
+                }
+            }
+        }
+        len -= 2;
+        ip += 1;
+        if len < 7 {
+            out[op] = ((off >> 8) + (len << 5)) as u8;
+            op += 1;
+        } else {
+            out[op] = ((off >> 8) + (7 << 5)) as u8;
+            out[op + 1] = (len - 7) as u8;
+            op += 2;
+        }
+        out[op] = off as u8;
+        op += 2;
+        lit = 0;
+        ip += len + 1;
+        if ip + 2 >= in_end {
+            break;
+        }
+        // Hash the two positions before the next one (liblzf's VERY_FAST).
+        ip -= 2;
+        h = first(ip);
+        for _ in 0..2 {
+            h = (h << 8) | u32::from(input[ip + 2]);
+            table[slot(h)] = ip as u32;
+            ip += 1;
+        }
     }
-    push_literals(&mut out, &input[literal_start..]);
-    (out.len() <= max_out).then_some(out)
+    if op + 3 > out_end {
+        return None;
+    }
+    while ip < in_end {
+        lit += 1;
+        out[op] = input[ip];
+        op += 1;
+        ip += 1;
+        if lit == MAX_LITERAL {
+            out[op - lit - 1] = (lit - 1) as u8;
+            lit = 0;
+            op += 1;
+        }
+    }
+    out[op - lit - 1] = (lit as u8).wrapping_sub(1);
+    op -= usize::from(lit == 0);
+    out.truncate(op);
+    Some(out)
 }
 
 /// Decompresses `input`, which must expand to exactly `out_len` bytes (Redis stores the
@@ -110,44 +188,6 @@ pub fn decompress(input: &[u8], out_len: usize) -> Option<Vec<u8>> {
     (out.len() == out_len).then_some(out)
 }
 
-/// Hash of the 3 bytes at the start of `b`.
-fn hash3(b: &[u8]) -> usize {
-    let v = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-    (v.wrapping_mul(2_654_435_761) >> (32 - HASH_BITS)) as usize
-}
-
-/// Length of the common run of `input[r..]` and `input[i..]` (`r < i`), at most
-/// [`MAX_MATCH`] and never past the end.
-fn match_len(input: &[u8], r: usize, i: usize) -> usize {
-    let max = (input.len() - i).min(MAX_MATCH);
-    let mut len = 0;
-    while len < max && input[r + len] == input[i + len] {
-        len += 1;
-    }
-    len
-}
-
-/// Appends literal runs for `lit`, at most [`MAX_LITERAL`] bytes per control byte.
-fn push_literals(out: &mut Vec<u8>, lit: &[u8]) {
-    for chunk in lit.chunks(MAX_LITERAL) {
-        out.push((chunk.len() - 1) as u8);
-        out.extend_from_slice(chunk);
-    }
-}
-
-/// Appends a back reference of `len` bytes starting `offset + 1` bytes back.
-fn push_match(out: &mut Vec<u8>, len: usize, offset: usize) {
-    let l = len - 2;
-    let high = (offset >> 8) as u8;
-    if l < 7 {
-        out.push(((l as u8) << 5) | high);
-    } else {
-        out.push((7 << 5) | high);
-        out.push((l - 7) as u8);
-    }
-    out.push(offset as u8);
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -171,18 +211,21 @@ mod tests {
         let raw = decompress(&REDIS_BLOB, 91).unwrap();
         assert_eq!(raw, lp.as_bytes());
         assert_eq!(decompress(&REDIS_BLOB, 90), None, "size must match");
-        let ours = compress(lp.as_bytes(), 90).unwrap();
-        assert!(ours.len() < 60, "{} bytes", ours.len());
-        assert_eq!(decompress(&ours, 91).unwrap(), lp.as_bytes());
+        // Redis compresses a node into a buffer of its own size: the same bytes come out.
+        let ours = compress(lp.as_bytes(), 91).unwrap();
+        assert_eq!(ours, REDIS_BLOB);
     }
 
     #[test]
     fn runs_long_matches_and_limits() {
         let data = vec![b'x'; 5000];
         let c = compress(&data, 4999).unwrap();
-        assert!(c.len() < 60);
+        assert!(c.len() < 80, "{} bytes", c.len());
         assert_eq!(decompress(&c, 5000).unwrap(), data);
-        assert_eq!(compress(b"abc", 100), None);
+        // Short inputs come out as one literal run, as from liblzf.
+        assert_eq!(compress(b"abc", 100), Some(b"\x02abc".to_vec()));
+        assert_eq!(compress(b"abc", 3), None);
+        assert_eq!(compress(b"", 10), None);
         let random: Vec<u8> = (0..200u32)
             .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
             .collect();

@@ -117,9 +117,14 @@ impl Node {
         if sz < MIN_COMPRESS_BYTES || u32::try_from(sz).is_err() {
             return;
         }
-        let Some(data) = lzf::compress(lp.as_bytes(), sz - MIN_COMPRESS_IMPROVE - 1) else {
+        // Redis compresses into a buffer of the node's size, then keeps the result only when it
+        // saves more than MIN_COMPRESS_IMPROVE bytes.
+        let Some(data) = lzf::compress(lp.as_bytes(), sz) else {
             return;
         };
+        if data.len() + MIN_COMPRESS_IMPROVE >= sz {
+            return;
+        }
         let mut b = Vec::with_capacity(LZF_HEADER + data.len());
         b.extend_from_slice(&(lp.len() as u32).to_le_bytes());
         b.extend_from_slice(&(sz as u32).to_le_bytes());
