@@ -548,3 +548,28 @@ fn aof_rewrites_itself_when_it_grows() {
         "the rewritten AOF holds 10 keys: {size} bytes"
     );
 }
+
+/// `aof-timestamp-enabled yes` annotates the log with `#TS:` lines, which both servers skip
+/// when loading.
+#[test]
+fn timestamp_annotations_load_in_both_servers() {
+    if !have_reference() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let args = ["--appendonly", "yes", "--aof-timestamp-enabled", "yes"];
+    let mut server = ServerProcess::start_in(FERRODIS, dir.path(), &args);
+    let mut c = server.connect();
+    cmd_ok(&mut c, &["SET", "a", "1"]);
+    std::thread::sleep(Duration::from_millis(1100));
+    cmd_ok(&mut c, &["SET", "b", "2"]);
+    server.shutdown(Shutdown::NoSave);
+    let log =
+        String::from_utf8_lossy(&std::fs::read(last_incr(dir.path())).expect("incr")).into_owned();
+    assert_eq!(log.matches("#TS:").count(), 2, "{log}");
+    for kind in [FERRODIS, REFERENCE] {
+        let s = ServerProcess::start_in(kind, dir.path(), &args);
+        let mut c = s.connect();
+        assert_eq!(int(c.command(&["DBSIZE"])), 2, "{}", kind.name());
+    }
+}
