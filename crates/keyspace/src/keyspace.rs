@@ -970,20 +970,8 @@ impl<'a> Guard<'a> {
         value: Value,
         expire_ms: Option<u64>,
     ) -> Result<bool, KeyspaceError> {
-        let lru = self.access.initial(self.now);
-        let hasher = &self.ks.hasher;
-        let (shard, hash) = self.locate(db, key)?;
-        let table = &mut shard.dbs[db];
-        if table.get(hash, key).is_some() {
-            return Ok(false);
-        }
-        table.insert_new(
-            hasher,
-            hash,
-            key,
-            Entry::new(value, lru).with_expire(expire_ms),
-        );
-        Ok(true)
+        // A new key's access field is the one a restore without saved metadata gives.
+        self.restore(db, key, value, expire_ms, (None, None), false)
     }
 
     /// Visits every key of db `db` stored in shard `shard` (locking it first when this guard
@@ -1024,10 +1012,10 @@ impl<'a> Guard<'a> {
         let hasher = &self.ks.hasher;
         let (shard, hash) = self.locate(db, key)?;
         let table = &mut shard.dbs[db];
+        if !replace && table.get(hash, key).is_some() {
+            return Ok(false);
+        }
         if let Some(mut e) = table.get_mut(hash, key) {
-            if !replace {
-                return Ok(false);
-            }
             let old = e.replace_with_expire(value, expire_ms);
             e.touch(lru);
             if let Some(old) = old {

@@ -575,18 +575,7 @@ impl Server {
     /// incr of an existing AOF, moves a loaded legacy file into the directory, or, with no AOF
     /// yet, writes a base of the current data and a first incr. Also starts the fsync thread.
     pub fn start_aof(self: &Arc<Server>) -> Result<(), String> {
-        let paths = self.aof_paths();
-        fs::create_dir_all(&paths.dir).map_err(|e| {
-            format!(
-                "Can't create the append only file directory {}: {e}",
-                paths.dir.display()
-            )
-        })?;
-        self.aof.set_fsync(FsyncPolicy::parse(
-            &self
-                .with_config(|c| c.get_str("appendfsync"))
-                .unwrap_or_default(),
-        ));
+        let paths = self.prepare_aof_dir()?;
         let manifest_path = paths.manifest();
         let existing = match fs::read_to_string(&manifest_path) {
             Ok(text) => Some(Manifest::parse(&text).map_err(|e| e.to_string())?),
@@ -659,18 +648,7 @@ impl Server {
     /// and a background rewrite creates the base and the incr the log continues in (whatever
     /// was logged before the rewrite's snapshot is in the base and dropped from memory).
     pub fn enable_aof_at_runtime(self: &Arc<Server>) -> Result<(), String> {
-        let paths = self.aof_paths();
-        fs::create_dir_all(&paths.dir).map_err(|e| {
-            format!(
-                "Can't create the append only file directory {}: {e}",
-                paths.dir.display()
-            )
-        })?;
-        self.aof.set_fsync(FsyncPolicy::parse(
-            &self
-                .with_config(|c| c.get_str("appendfsync"))
-                .unwrap_or_default(),
-        ));
+        let paths = self.prepare_aof_dir()?;
         {
             let mut io = self.aof.io.lock();
             // Files left by an earlier run are stale now: numbering goes on after them and
@@ -691,6 +669,23 @@ impl Server {
             return Err(e);
         }
         Ok(())
+    }
+
+    /// Creates `appenddirname` when missing and applies `appendfsync`; returns the paths.
+    fn prepare_aof_dir(&self) -> Result<AofPaths, String> {
+        let paths = self.aof_paths();
+        fs::create_dir_all(&paths.dir).map_err(|e| {
+            format!(
+                "Can't create the append only file directory {}: {e}",
+                paths.dir.display()
+            )
+        })?;
+        self.aof.set_fsync(FsyncPolicy::parse(
+            &self
+                .with_config(|c| c.get_str("appendfsync"))
+                .unwrap_or_default(),
+        ));
+        Ok(paths)
     }
 
     fn aof_rdb_preamble(&self) -> bool {
@@ -857,33 +852,23 @@ impl Server {
                 return Err(format!("ERR Can't open a new AOF file: {e}"));
             }
         };
-        let server = self.clone();
-        let spawned = std::thread::Builder::new()
-            .name("ferrodis-aof-rewrite".into())
-            .spawn(move || {
-                super::background_priority();
-                let start = Instant::now();
-                let result = server.finish_rewrite(&paths, &snap, preamble);
-                match &result {
-                    Ok(()) => tracing::info!("Background AOF rewrite finished successfully"),
-                    Err(e) => {
-                        server.keyspace.end_snapshot();
-                        tracing::warn!("Background AOF rewrite failed: {e}");
-                    }
+        self.spawn_snapshot_writer(
+            "ferrodis-aof-rewrite",
+            move |server| server.finish_rewrite(&paths, &snap, preamble),
+            |server, ok, took| {
+                if ok {
+                    tracing::info!("Background AOF rewrite finished successfully");
+                } else {
+                    tracing::warn!("Background AOF rewrite failed");
                 }
-                server.end_rewrite(result.is_ok(), start.elapsed());
-            });
-        match spawned {
-            Ok(_) => {
-                tracing::info!("Background append only file rewriting started");
-                Ok(true)
-            }
-            Err(e) => {
-                self.keyspace.end_snapshot();
-                self.end_rewrite(false, Duration::ZERO);
-                Err(format!("ERR Can't start the AOF rewrite: {e}"))
-            }
-        }
+                server.end_rewrite(ok, took);
+            },
+        )
+        .map(|()| {
+            tracing::info!("Background append only file rewriting started");
+            true
+        })
+        .map_err(|e| format!("ERR Can't start the AOF rewrite: {e}"))
     }
 
     fn end_rewrite(&self, ok: bool, took: Duration) {

@@ -151,32 +151,51 @@ impl Server {
             compress: self.rdb_save_options().compression,
         };
         let snap = self.with_all_locked(guard, |g| begin_snapshot_with(self, g, format));
+        self.spawn_snapshot_writer(
+            "ferrodis-bgsave",
+            move |server| server.save_snapshot(&snap).map(drop),
+            |server, ok, took| {
+                if ok {
+                    tracing::info!("Background saving terminated with success");
+                } else {
+                    tracing::warn!("Background saving error");
+                }
+                server.persist.end_bgsave(ok, took);
+            },
+        )
+        .map(|()| tracing::info!("Background saving started"))
+        .map_err(|e| format!("ERR Can't start the background save: {e}"))
+    }
+
+    /// Runs `write` (writing a begun snapshot) on a low-priority thread named `name`, then
+    /// `done(server, ok, duration)`; a failed write first drops what is left of the snapshot.
+    /// When the thread cannot start, the snapshot is dropped, `done` runs at once and the
+    /// error is returned.
+    pub(crate) fn spawn_snapshot_writer(
+        self: &Arc<Server>,
+        name: &str,
+        write: impl FnOnce(&Server) -> Result<(), String> + Send + 'static,
+        done: impl Fn(&Server, bool, std::time::Duration) + Send + Sync + 'static,
+    ) -> Result<(), std::io::Error> {
+        let done = Arc::new(done);
+        let on_thread = done.clone();
         let server = self.clone();
         let spawned = std::thread::Builder::new()
-            .name("ferrodis-bgsave".into())
+            .name(name.into())
             .spawn(move || {
                 super::background_priority();
                 let start = Instant::now();
-                let result = server.save_snapshot(&snap);
-                if result.is_ok() {
-                    tracing::info!("Background saving terminated with success");
-                } else {
+                let result = write(&server);
+                if let Err(e) = &result {
                     server.keyspace.end_snapshot();
-                    tracing::warn!("Background saving error");
+                    tracing::warn!("{e}");
                 }
-                server.persist.end_bgsave(result.is_ok(), start.elapsed());
+                on_thread(&server, result.is_ok(), start.elapsed());
             });
-        match spawned {
-            Ok(_) => {
-                tracing::info!("Background saving started");
-                Ok(())
-            }
-            Err(e) => {
-                self.keyspace.end_snapshot();
-                self.persist.end_bgsave(false, std::time::Duration::ZERO);
-                Err(format!("ERR Can't start the background save: {e}"))
-            }
-        }
+        spawned.map(drop).inspect_err(|_| {
+            self.keyspace.end_snapshot();
+            done(self, false, std::time::Duration::ZERO);
+        })
     }
 
     /// Writes a begun snapshot to the RDB file (the BGSAVE thread).
