@@ -72,7 +72,7 @@ impl Server {
                 return Err(e);
             }
         }
-        if self.persist.last_bgsave_failed() && !client.replaying {
+        if (self.persist.last_bgsave_failed() || !self.aof.last_write_ok()) && !client.replaying {
             if let Err(e) = self.disk_error_check(cmd) {
                 client.tx.flag_error();
                 if client.tx.in_multi() && cmd.spec.name == "exec" {
@@ -147,12 +147,21 @@ impl Server {
         Ok(Resolved { idx, spec, handler })
     }
 
-    /// Redis' `writeCommandsDeniedByDiskError` check: after a failed background save, with
-    /// `stop-writes-on-bgsave-error yes` and save rules configured, write commands and PING are
-    /// refused with [`MISCONF`] until a save succeeds.
+    /// Redis' `writeCommandsDeniedByDiskError` check: while AOF writes fail, write commands and
+    /// PING are refused with `MISCONF Errors writing to the AOF file: <error>`; after a failed
+    /// background save, with `stop-writes-on-bgsave-error yes` and save rules configured, with
+    /// [`MISCONF`], until a save succeeds.
     pub(crate) fn disk_error_check(&self, cmd: Resolved) -> Result<(), CommandError> {
         let is_write = cmd.spec.flags.has(Flags::WRITE) || cmd.spec.name == "ping";
         if !is_write {
+            return Ok(());
+        }
+        if let Some(e) = self.aof.write_error() {
+            return Err(CommandError::owned(format!(
+                "MISCONF Errors writing to the AOF file: {e}"
+            )));
+        }
+        if !self.persist.last_bgsave_failed() {
             return Ok(());
         }
         let deny = self.with_config(|c| {

@@ -123,6 +123,8 @@ pub struct Aof {
     rewrites: AtomicU64,
     consecutive_failures: AtomicU64,
     last_write_ok: AtomicBool,
+    /// The error of the last failed write, for MISCONF.
+    last_write_error: Mutex<String>,
     /// A legacy single-file AOF was loaded and is moved into the directory at start.
     legacy_loaded: AtomicBool,
 }
@@ -162,6 +164,7 @@ impl Default for Aof {
             rewrites: AtomicU64::new(0),
             consecutive_failures: AtomicU64::new(0),
             last_write_ok: AtomicBool::new(true),
+            last_write_error: Mutex::new(String::new()),
             legacy_loaded: AtomicBool::new(false),
         }
     }
@@ -209,6 +212,20 @@ impl Aof {
 
     fn fsync_policy(&self) -> FsyncPolicy {
         FsyncPolicy::from_u8(self.fsync.load(Ordering::Relaxed))
+    }
+
+    /// The last AOF write's error while it is unresolved (writes are then refused with
+    /// `MISCONF Errors writing to the AOF file: <error>`, as Redis does).
+    pub fn write_error(&self) -> Option<String> {
+        if self.last_write_ok.load(Ordering::Relaxed) || !self.is_on() {
+            return None;
+        }
+        Some(self.last_write_error.lock().clone())
+    }
+
+    /// Whether the last write to the AOF file succeeded (one atomic load, on every command).
+    pub fn last_write_ok(&self) -> bool {
+        self.last_write_ok.load(Ordering::Relaxed)
     }
 
     /// Whether a rewrite is running.
@@ -276,6 +293,7 @@ impl Aof {
                 Ok(())
             }
             Err(e) => {
+                *self.last_write_error.lock() = io_error_text(&e);
                 if self.last_write_ok.swap(false, Ordering::Relaxed) {
                     tracing::warn!("Error writing to the AOF file: {e}");
                 }
@@ -1025,4 +1043,14 @@ fn write_manifest(paths: &AofPaths, m: &Manifest) -> io::Result<()> {
         let _ = d.sync_all();
     }
     Ok(())
+}
+
+/// An I/O error as C's `strerror` words it (`No space left on device`), without Rust's
+/// ` (os error N)` suffix.
+fn io_error_text(e: &io::Error) -> String {
+    let text = e.to_string();
+    match text.find(" (os error") {
+        Some(i) => text[..i].to_owned(),
+        None => text,
+    }
 }
