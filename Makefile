@@ -46,6 +46,10 @@ hit-ratio: release
 fuzz:
 	cd crates/resp/fuzz && cargo fuzz run request_decoder -- -runs=2000000
 	cd crates/resp/fuzz && cargo fuzz run frame_decoder -- -runs=2000000
+	cd crates/persistence/fuzz && cargo fuzz run rdb_loader -- -runs=500000 -malloc_limit_mb=256
+	cd crates/persistence/fuzz && cargo fuzz run dump_restore -- -runs=500000 -malloc_limit_mb=256
+	cd crates/persistence/fuzz && cargo fuzz run aof_stream -- -runs=500000 -malloc_limit_mb=256
+	cd crates/persistence/fuzz && cargo fuzz run aof_manifest -- -runs=500000
 
 clean:
 	$(CARGO) clean

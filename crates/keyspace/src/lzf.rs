@@ -28,6 +28,9 @@ const MAX_OFFSET: usize = 1 << 13;
 const MAX_MATCH: usize = (1 << 8) + (1 << 3);
 /// Bits of the match-finder hash table (liblzf's `HLOG` as Redis builds it).
 const HASH_BITS: u32 = 16;
+/// Most output bytes one input byte can yield: a long back reference takes 3 bytes for
+/// [`MAX_MATCH`] (264) bytes.
+const MAX_EXPANSION: usize = MAX_MATCH / 3;
 
 /// liblzf's `IDX` with `VERY_FAST`: the slot of the 3 bytes whose big-endian value ends `h`.
 fn slot(h: u32) -> usize {
@@ -153,6 +156,11 @@ fn push_literal(out: &mut [u8], op: &mut usize, lit: &mut usize, b: u8) {
 /// Decompresses `input`, which must expand to exactly `out_len` bytes (Redis stores the
 /// uncompressed size beside the data); `None` when the stream is malformed or of another size.
 pub fn decompress(input: &[u8], out_len: usize) -> Option<Vec<u8>> {
+    // `out_len` comes from the file or payload: refuse a size `input` cannot reach before
+    // reserving it, so a corrupt size fails instead of aborting on the allocation.
+    if out_len > input.len().saturating_mul(MAX_EXPANSION) {
+        return None;
+    }
     let mut out = Vec::with_capacity(out_len);
     let mut ip = 0;
     while let Some(&ctrl) = input.get(ip) {
@@ -250,6 +258,23 @@ mod tests {
             "overlong output"
         );
         assert_eq!(decompress(&[], 0), Some(Vec::new()));
+    }
+
+    /// Found by the `dump_restore` fuzz target: an LZF string in a RESTORE payload claiming
+    /// 0x8181818181818181 bytes made `Vec::with_capacity` panic (capacity overflow).
+    #[test]
+    fn an_impossible_size_is_rejected_before_allocating() {
+        assert_eq!(decompress(&[0x81], 0x8181_8181_8181_8181), None);
+        assert_eq!(decompress(&[0x00, b'a'], usize::MAX), None);
+        // The longest expansion there is still decodes: one literal, one 264-byte reference.
+        let mut long = vec![0x00, b'a'];
+        for _ in 0..10 {
+            long.extend_from_slice(&[0xe0, 0xff, 0x00]);
+        }
+        assert_eq!(
+            decompress(&long, 1 + 10 * MAX_MATCH),
+            Some(vec![b'a'; 2641])
+        );
     }
 
     proptest! {

@@ -156,6 +156,21 @@ mod tests {
         assert_eq!(rz.encoding_name(), "listpack");
     }
 
+    /// Found by the `dump_restore` fuzz target: a listpack set whose LZF string claims
+    /// 0x8181818181818181 uncompressed bytes aborted on the allocation instead of failing.
+    #[test]
+    fn an_impossible_lzf_size_is_bad_data() {
+        let mut p = vec![0x14, 0xC3, 0x01, 0x81];
+        p.extend_from_slice(&[0x81; 8]);
+        p.extend_from_slice(&RDB_VERSION.to_le_bytes());
+        let crc = crc64::checksum(&p);
+        p.extend_from_slice(&crc.to_le_bytes());
+        assert_eq!(
+            restore(&p, EncodingLimits::default()).err(),
+            Some(DumpError::BadData)
+        );
+    }
+
     #[test]
     fn damaged_payloads_are_refused() {
         let v = Value::string(b"hello world");

@@ -117,7 +117,8 @@ pub enum ManifestError {
         line: usize,
     },
     /// A blank line, bad quoting, fewer than 6 or an odd number of words, or a missing or
-    /// zero `file`/`seq`/`type`: `Invalid AOF manifest file format`.
+    /// zero `file`/`seq`/`type`, or an empty `file` (Redis takes that one):
+    /// `Invalid AOF manifest file format`.
     #[error("Invalid AOF manifest file format (line {line}: '{text}')")]
     InvalidFormat {
         /// 1-based line number.
@@ -359,7 +360,8 @@ fn parse_line(chunk: &[u8], line: usize) -> Result<AofInfo, ManifestError> {
             kind = value.first().copied().unwrap_or(0);
         }
     }
-    let (Some(name), true, true) = (name, seq != 0, kind != 0) else {
+    // Redis takes an empty name, then writes it back as a line it cannot read; refuse it.
+    let (Some(name), true, true) = (name.filter(|n| !n.is_empty()), seq != 0, kind != 0) else {
         return Err(invalid());
     };
     let file_seq = u64::try_from(seq).map_err(|_| invalid())?;
@@ -624,6 +626,18 @@ file appendonly.aof.3.incr.aof seq 3 type i
         // Trailing spaces and CRLF are trimmed; seq is read like atoll.
         let m = Manifest::parse("file x seq 12abc type hist  \r\n").expect("valid");
         assert_eq!(m.history, vec![info("x", 12, AofFileType::History)]);
+    }
+
+    /// Found by the `aof_manifest` fuzz target: `file '' …` parsed, and wrote back as
+    /// `file  seq 1 type i`, which does not parse (five words).
+    #[test]
+    fn an_empty_file_name_is_invalid() {
+        let e = Manifest::parse("file\t''\t'' x seq 1 type i\n").expect_err("empty name");
+        assert!(
+            matches!(e, ManifestError::InvalidFormat { line: 1, .. }),
+            "{e}"
+        );
+        assert!(Manifest::parse("file \"\" seq 1 type b\n").is_err());
     }
 
     #[test]

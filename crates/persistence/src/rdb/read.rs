@@ -607,6 +607,12 @@ pub trait Loader {
     fn aux(&mut self, _name: &[u8], _value: &[u8]) {}
     /// The key count hint of the db that follows (RESIZEDB).
     fn resize_db(&mut self, _db: usize, _keys: u64, _expires: u64) {}
+    /// A SELECTDB item: the keys that follow belong to `db`.
+    fn select_db(&mut self, _db: usize) {}
+    /// Called before each item (opcode or key) is read, with its offset, which is also the
+    /// offset just past the previous item: lets a tool report where each item ends, as
+    /// `redis-check-rdb` does.
+    fn item_start(&mut self, _offset: u64) {}
     /// A function library (FUNCTION2 payload, Lua code), which has no home until scripting
     /// exists; the default drops it.
     fn function(&mut self, _code: &[u8]) {}
@@ -672,6 +678,7 @@ pub fn load_from<R: Read>(d: &mut Decoder<R>, loader: &mut dyn Loader) -> Result
     let (mut expire_ms, mut idle_secs, mut freq) = (None, None, None);
     loop {
         let item_start = d.offset();
+        loader.item_start(item_start);
         let t = d.u8()?;
         match t {
             opcode::EXPIRETIME => {
@@ -696,6 +703,7 @@ pub fn load_from<R: Read>(d: &mut Decoder<R>, loader: &mut dyn Loader) -> Result
             opcode::SELECTDB => {
                 let n = d.read_len()?;
                 db = usize::try_from(n).map_err(|_| d.corrupt("db number out of range"))?;
+                loader.select_db(db);
                 continue;
             }
             opcode::RESIZEDB => {
