@@ -48,19 +48,71 @@ pub fn compress(input: &[u8], max_out: usize) -> Option<Vec<u8>> {
     if in_end == 0 || max_out == 0 {
         return None;
     }
+    TABLE.with(|t| {
+        let mut t = t.borrow_mut();
+        compress_with(input, max_out, &mut t)
+    })
+}
+
+/// The match finder's hash table, reused by every compression on a thread: 2^16 slots of
+/// (call stamp << 32 | offset). A slot written by an earlier call has an older stamp and reads
+/// as empty, so no call pays for clearing 2^16 slots (compressing a 100-byte string would
+/// otherwise zero 256 KiB).
+struct HashTable {
+    slots: Vec<u64>,
+    stamp: u64,
+}
+
+impl HashTable {
+    fn begin(&mut self) {
+        if self.slots.is_empty() {
+            self.slots = vec![0; 1 << HASH_BITS];
+        }
+        self.stamp += 1;
+        if self.stamp >> 32 != 0 {
+            // 2^32 calls on this thread: start over with a clean table.
+            self.slots.fill(0);
+            self.stamp = 1;
+        }
+    }
+
+    /// The offset last stored in `slot` by this call; 0 (never a usable match) when none.
+    fn get(&self, slot: usize) -> usize {
+        let v = self.slots[slot];
+        if v >> 32 == self.stamp {
+            (v & 0xFFFF_FFFF) as usize
+        } else {
+            0
+        }
+    }
+
+    fn set(&mut self, slot: usize, offset: usize) {
+        self.slots[slot] = (self.stamp << 32) | offset as u64;
+    }
+}
+
+thread_local! {
+    static TABLE: std::cell::RefCell<HashTable> = const {
+        std::cell::RefCell::new(HashTable { slots: Vec::new(), stamp: 0 })
+    };
+}
+
+fn compress_with(input: &[u8], max_out: usize, table: &mut HashTable) -> Option<Vec<u8>> {
+    let in_end = input.len();
+    if u32::try_from(in_end).is_err() {
+        return None;
+    }
+    table.begin();
     let out_end = max_out;
     let mut out = vec![0u8; out_end];
-    // Offsets of the last position hashed into each slot; 0 also means "none" (a match at
-    // offset 0 is never taken).
-    let mut table = vec![0u32; 1 << HASH_BITS];
     let (mut ip, mut op, mut lit) = (0usize, 1usize, 0usize);
     let first = |i: usize| (u32::from(input[i]) << 8) | u32::from(input[i + 1]);
     let mut h = if in_end >= 2 { first(0) } else { 0 };
     while ip + 2 < in_end {
         h = (h << 8) | u32::from(input[ip + 2]);
         let sl = slot(h);
-        let r = table[sl] as usize;
-        table[sl] = ip as u32;
+        let r = table.get(sl);
+        table.set(sl, ip);
         let is_match = r > 0
             && ip - r - 1 < MAX_OFFSET
             && input[r + 2] == input[ip + 2]
@@ -123,7 +175,7 @@ pub fn compress(input: &[u8], max_out: usize) -> Option<Vec<u8>> {
         h = first(ip);
         for _ in 0..2 {
             h = (h << 8) | u32::from(input[ip + 2]);
-            table[slot(h)] = ip as u32;
+            table.set(slot(h), ip);
             ip += 1;
         }
     }
