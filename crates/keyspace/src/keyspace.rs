@@ -1254,6 +1254,16 @@ mod tests {
     /// A recorded key: (db, key, value text, expire).
     type Recorded = (usize, Vec<u8>, Vec<u8>, Option<u64>);
 
+    /// A key as the snapshot tests compare it.
+    fn recorded(db: usize, k: &[u8], e: EntryRef<'_>) -> Recorded {
+        let v = e
+            .value()
+            .as_str()
+            .map(|s| s.to_bytes().to_vec())
+            .unwrap_or_default();
+        (db, k.to_vec(), v, e.expire_ms())
+    }
+
     /// Records what a snapshot sink receives.
     #[derive(Default)]
     struct Recorder(parking_lot::Mutex<Vec<Recorded>>);
@@ -1265,14 +1275,7 @@ mod tests {
             entries: &mut dyn Iterator<Item = (&[u8], EntryRef<'_>)>,
         ) {
             let mut out = self.0.lock();
-            for (k, e) in entries {
-                let v = e
-                    .value()
-                    .as_str()
-                    .map(|s| s.to_bytes().to_vec())
-                    .unwrap_or_default();
-                out.push((db, k.to_vec(), v, e.expire_ms()));
-            }
+            out.extend(entries.map(|(k, e)| recorded(db, k, e)));
         }
     }
 
@@ -1282,15 +1285,8 @@ mod tests {
         let mut g = ks.lock_all(now(1000));
         for db in 0..ks.databases() {
             for shard in 0..SHARD_COUNT {
-                g.visit_shard_db(shard, db, |k, e| {
-                    let v = e
-                        .value()
-                        .as_str()
-                        .map(|s| s.to_bytes().to_vec())
-                        .unwrap_or_default();
-                    out.push((db, k.to_vec(), v, e.expire_ms()));
-                })
-                .unwrap();
+                g.visit_shard_db(shard, db, |k, e| out.push(recorded(db, k, e)))
+                    .unwrap();
             }
         }
         out.sort();
@@ -1329,9 +1325,7 @@ mod tests {
             for shard in 0..SHARD_COUNT {
                 loop {
                     let more = ks.snapshot_step(shard, epoch, step, &mut |db, k, e| {
-                        let v = e.value().as_str().map(|s| s.to_bytes().to_vec())
-                            .unwrap_or_default();
-                        walked.lock().push((db, k.to_vec(), v, e.expire_ms()));
+                        walked.lock().push(recorded(db, k, e));
                     });
                     // Some writes between steps.
                     for (op, i, db) in ops.by_ref().take(3) {

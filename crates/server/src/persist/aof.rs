@@ -604,17 +604,7 @@ impl Server {
                 m.new_incr(&paths.fname);
                 write_manifest(&paths, &m).map_err(|e| e.to_string())?;
             }
-            let incr = m
-                .incrs
-                .last()
-                .map(|i| i.file_name.clone())
-                .unwrap_or_default();
-            let base_size = m
-                .base
-                .as_ref()
-                .and_then(|b| fs::metadata(paths.file(&b.file_name)).ok())
-                .map_or(0, |md| md.len());
-            self.open_incr(&paths, &incr, m, base_size)?;
+            self.open_incr(&paths, m)?;
         } else if self.aof.legacy_loaded.load(Ordering::Relaxed) {
             // Redis 7's upgrade: the legacy file becomes the base of a new directory.
             let mut m = Manifest::default();
@@ -628,13 +618,7 @@ impl Server {
             m.curr_base_file_seq = 1;
             m.new_incr(&paths.fname);
             write_manifest(&paths, &m).map_err(|e| e.to_string())?;
-            let incr = m
-                .incrs
-                .last()
-                .map(|i| i.file_name.clone())
-                .unwrap_or_default();
-            let base_size = fs::metadata(paths.file(&paths.fname)).map_or(0, |md| md.len());
-            self.open_incr(&paths, &incr, m, base_size)?;
+            self.open_incr(&paths, m)?;
             tracing::info!("Successfully migrated an old-style AOF into the AOF directory");
         } else {
             // No AOF yet: a base of the current data (under every lock, as nothing else may
@@ -643,17 +627,11 @@ impl Server {
             let mut m = Manifest::default();
             let preamble = self.aof_rdb_preamble();
             let base = m.new_base(&paths.fname, preamble).file_name.clone();
-            let base_size = self
-                .write_base_now(&paths.file(&base), &mut guard, preamble)
+            self.write_base_now(&paths.file(&base), &mut guard, preamble)
                 .map_err(|e| format!("Can't write the AOF base: {e}"))?;
             m.new_incr(&paths.fname);
             write_manifest(&paths, &m).map_err(|e| e.to_string())?;
-            let incr = m
-                .incrs
-                .last()
-                .map(|i| i.file_name.clone())
-                .unwrap_or_default();
-            self.open_incr(&paths, &incr, m, base_size)?;
+            self.open_incr(&paths, m)?;
             drop(guard);
             tracing::info!("Creating AOF base file {base} on server start");
         }
@@ -710,15 +688,20 @@ impl Server {
         self.with_config(|c| c.get_str("aof-use-rdb-preamble").as_deref() != Some("no"))
     }
 
-    /// Opens incr `name` for appending and installs `m` as the current manifest.
-    fn open_incr(
-        &self,
-        paths: &AofPaths,
-        name: &str,
-        m: Manifest,
-        base_size: u64,
-    ) -> Result<(), String> {
-        let path = paths.file(name);
+    /// Opens the last incr `m` lists for appending and installs `m` as the current manifest
+    /// (sizes from the files on disk).
+    fn open_incr(&self, paths: &AofPaths, m: Manifest) -> Result<(), String> {
+        let name = m
+            .incrs
+            .last()
+            .map(|i| i.file_name.clone())
+            .ok_or("the AOF manifest lists no incr file")?;
+        let base_size = m
+            .base
+            .as_ref()
+            .and_then(|b| fs::metadata(paths.file(&b.file_name)).ok())
+            .map_or(0, |md| md.len());
+        let path = paths.file(&name);
         let file = OpenOptions::new()
             .create(true)
             .append(true)
