@@ -91,15 +91,27 @@ fn logged_writes(c: &mut RawConn) {
         &["DEL", "t:none", "t:list"],
         &["RPUSH", "t:list2", "x", "y"],
         &["BLPOP", "t:list2", "1"],
-        &["FLUSHDB"],
-        &["SET", "after:flush", "1"],
+        &["RPUSH", "t:l3", "a", "b", "c", "d", "e", "f"],
+        &["BLMOVE", "t:l3", "t:l4", "LEFT", "RIGHT", "1"],
+        &["BRPOPLPUSH", "t:l3", "t:l4", "1"],
+        &["LMPOP", "1", "t:l3", "LEFT", "COUNT", "2"],
+        &["BLMPOP", "1", "1", "t:l3", "RIGHT"],
+        &["ZADD", "t:z", "1", "a", "2", "b", "3", "c", "4", "d"],
+        &["BZPOPMIN", "t:z", "1"],
+        &["ZMPOP", "1", "t:z", "MAX", "COUNT", "2"],
+        &["BZMPOP", "1", "1", "t:z", "MIN"],
     ];
-    // FLUSHDB of db 0 would drop the data set's db 0: run these in db 5.
     select(c, 5);
     for args in cmds {
         let reply = c.command(args);
         assert!(!matches!(reply, Frame::Error(_)), "{args:?} -> {reply:?}");
     }
+    // FLUSHDB in a db of its own (db 0 holds the data set).
+    select(c, 6);
+    cmd_ok(c, &["SET", "flushed", "1"]);
+    cmd_ok(c, &["FLUSHDB"]);
+    cmd_ok(c, &["SET", "after:flush", "1"]);
+    select(c, 5);
     for args in [
         vec!["MULTI"],
         vec!["SET", "t:tx1", "1"],

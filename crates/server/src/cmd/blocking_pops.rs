@@ -125,6 +125,20 @@ fn bmove(ctx: &mut Ctx, from: End, to: End) -> Reply {
     let deadline = last_arg_timeout(ctx)?;
     let reply = move_generic(ctx, from, to)?;
     if !matches!(reply, Frame::Null) {
+        // Logged as the non-blocking move it was (LMOVE / RPOPLPUSH).
+        let args = ctx.args;
+        let argv = if args.len() == 4 {
+            vec![
+                Bytes::from_static(b"RPOPLPUSH"),
+                args[1].clone(),
+                args[2].clone(),
+            ]
+        } else {
+            let mut v = vec![Bytes::from_static(b"LMOVE")];
+            v.extend(args[1..5].iter().cloned());
+            v
+        };
+        ctx.propagate_as(argv);
         return Ok(reply);
     }
     if ctx.client.in_exec || ctx.client.shared.kind == ClientKind::Local {

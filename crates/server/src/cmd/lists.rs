@@ -488,9 +488,22 @@ pub(crate) fn pop_first(
         // Redis `listPopRangeAndReplyWithKey`: the pop event, then `del` for an emptied list.
         ctx.notify(class::LIST, pop_event(end), key);
         delete_if_empty(ctx, key, empty)?;
+        // Logged as the plain pop of the key it served (BLPOP, BLMPOP and LMPOP as
+        // LPOP/RPOP key [count]), as Redis rewrites them.
+        let cmd: &'static [u8] = if end == End::Head { b"LPOP" } else { b"RPOP" };
+        ctx.propagate_as(pop_argv(cmd, key, count));
         return Ok(Some((key.clone(), popped)));
     }
     Ok(None)
+}
+
+/// `cmd key` (a single pop) or `cmd key count`, as a pop of several elements is logged.
+pub(crate) fn pop_argv(cmd: &'static [u8], key: &Bytes, count: usize) -> Vec<Bytes> {
+    let mut argv = vec![Bytes::from_static(cmd), key.clone()];
+    if count > 1 {
+        argv.push(Bytes::from(count.to_string()));
+    }
+    argv
 }
 
 /// `LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]`: `[key, [elements]]` from the first

@@ -50,6 +50,9 @@ pub(crate) fn pop_first(
         let empty = z.is_empty();
         if !out.is_empty() {
             ctx.notify(class::ZSET, if max { "zpopmax" } else { "zpopmin" }, key);
+            // BZPOPMIN, BZMPOP and ZMPOP are logged as ZPOPMIN/ZPOPMAX key [count].
+            let cmd: &'static [u8] = if max { b"ZPOPMAX" } else { b"ZPOPMIN" };
+            ctx.propagate_as(crate::cmd::lists::pop_argv(cmd, key, count));
         }
         delete_if_empty(ctx, key, empty)?;
         return Ok(Some((key.clone(), out)));
