@@ -27,58 +27,20 @@ pub fn put_key(out: &mut Vec<u8>, key: &[u8], v: &ValueRef<'_>, expire_ms: Optio
             other => other.with_bytes(|b| encode_command(out, &[b"SET", key, b])),
         },
         ValueRef::List(l) => {
-            let mut items: Vec<Vec<u8>> = Vec::with_capacity(ITEMS_PER_COMMAND);
-            l.for_each(|e| {
-                items.push(e.to_vec());
-                if items.len() == ITEMS_PER_COMMAND {
-                    put_batch(out, b"RPUSH", key, &items);
-                    items.clear();
-                }
-            });
-            if !items.is_empty() {
-                put_batch(out, b"RPUSH", key, &items);
-            }
+            let mut b = Batch::new(out, b"RPUSH", key);
+            l.for_each(|e| b.push(&[e]));
         }
         ValueRef::Set(s) => {
-            let mut items: Vec<Vec<u8>> = Vec::with_capacity(ITEMS_PER_COMMAND);
-            s.for_each(|m| {
-                items.push(m.to_vec());
-                if items.len() == ITEMS_PER_COMMAND {
-                    put_batch(out, b"SADD", key, &items);
-                    items.clear();
-                }
-            });
-            if !items.is_empty() {
-                put_batch(out, b"SADD", key, &items);
-            }
+            let mut b = Batch::new(out, b"SADD", key);
+            s.for_each(|m| b.push(&[m]));
         }
         ValueRef::ZSet(z) => {
-            let mut items: Vec<Vec<u8>> = Vec::with_capacity(ITEMS_PER_COMMAND * 2);
-            z.for_each(|m, score| {
-                items.push(score_text(score).into_bytes());
-                items.push(m.to_vec());
-                if items.len() == ITEMS_PER_COMMAND * 2 {
-                    put_batch(out, b"ZADD", key, &items);
-                    items.clear();
-                }
-            });
-            if !items.is_empty() {
-                put_batch(out, b"ZADD", key, &items);
-            }
+            let mut b = Batch::new(out, b"ZADD", key);
+            z.for_each(|m, score| b.push(&[score_text(score).as_bytes(), m]));
         }
         ValueRef::Hash(h) => {
-            let mut items: Vec<Vec<u8>> = Vec::with_capacity(ITEMS_PER_COMMAND * 2);
-            h.for_each(|f, v| {
-                items.push(f.to_vec());
-                items.push(v.to_vec());
-                if items.len() == ITEMS_PER_COMMAND * 2 {
-                    put_batch(out, b"HMSET", key, &items);
-                    items.clear();
-                }
-            });
-            if !items.is_empty() {
-                put_batch(out, b"HMSET", key, &items);
-            }
+            let mut b = Batch::new(out, b"HMSET", key);
+            h.for_each(|f, v| b.push(&[f, v]));
         }
     }
     if let Some(at) = expire_ms {
@@ -87,12 +49,55 @@ pub fn put_key(out: &mut Vec<u8>, key: &[u8], v: &ValueRef<'_>, expire_ms: Optio
     }
 }
 
-fn put_batch(out: &mut Vec<u8>, cmd: &[u8], key: &[u8], items: &[Vec<u8>]) {
-    let mut args: Vec<&[u8]> = Vec::with_capacity(items.len() + 2);
-    args.push(cmd);
-    args.push(key);
-    args.extend(items.iter().map(|i| &i[..]));
-    encode_command(out, &args);
+/// One aggregate's elements as `cmd key item ...` commands of at most [`ITEMS_PER_COMMAND`]
+/// elements each (an element being a member, or a score/member or field/value pair); the last
+/// command is written when the batch is dropped.
+struct Batch<'o> {
+    out: &'o mut Vec<u8>,
+    cmd: &'static [u8],
+    key: &'o [u8],
+    items: Vec<Vec<u8>>,
+    elements: usize,
+}
+
+impl<'o> Batch<'o> {
+    fn new(out: &'o mut Vec<u8>, cmd: &'static [u8], key: &'o [u8]) -> Batch<'o> {
+        Batch {
+            out,
+            cmd,
+            key,
+            items: Vec::new(),
+            elements: 0,
+        }
+    }
+
+    /// Adds one element (its one or two arguments).
+    fn push(&mut self, parts: &[&[u8]]) {
+        self.items.extend(parts.iter().map(|p| p.to_vec()));
+        self.elements += 1;
+        if self.elements == ITEMS_PER_COMMAND {
+            self.flush();
+        }
+    }
+
+    fn flush(&mut self) {
+        if self.items.is_empty() {
+            return;
+        }
+        let mut args: Vec<&[u8]> = Vec::with_capacity(self.items.len() + 2);
+        args.push(self.cmd);
+        args.push(self.key);
+        args.extend(self.items.iter().map(|i| &i[..]));
+        encode_command(self.out, &args);
+        self.items.clear();
+        self.elements = 0;
+    }
+}
+
+impl Drop for Batch<'_> {
+    fn drop(&mut self) {
+        self.flush();
+    }
 }
 
 /// A score as text that parses back to the same double (Redis writes `%.17g`; the shortest
